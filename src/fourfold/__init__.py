@@ -1,0 +1,1 @@
+"""Fourfold: an open-source Balanced Scorecard platform."""

@@ -1,0 +1,180 @@
+"""The ``fourfold`` command: everything an operator scripts, in one place.
+
+Each command that writes data runs inside an audit context with source "cli", so changes made from a
+terminal appear in the history like any other.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fourfold.environment import data_dir, env_bool
+
+app = typer.Typer(
+    name="fourfold",
+    help="Fourfold: an open-source Balanced Scorecard platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def start_django() -> None:
+    """Configure Django once for commands that need the database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fourfold.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str) -> typer.Exit:
+    """Print an error the way every command does and return the exit to raise."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def migrate_database() -> None:
+    """Bring the database schema up to date, quietly."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def run_gunicorn(*, host: str, port: int, workers: int) -> None:
+    """Serve the WSGI app with gunicorn; static files come from whitenoise, collected first."""
+    from django.core.management import call_command
+    from gunicorn.app.base import BaseApplication
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from fourfold.wsgi import application
+
+    class FourfoldServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return application
+
+    typer.echo(f"Fourfold is serving on http://{host}:{port}/ (Ctrl+C stops it)")
+    FourfoldServer().run()
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 to accept outside connections.")] = "127.0.0.1",
+    workers: Annotated[int, typer.Option(min=1, help="gunicorn worker processes.")] = 2,
+    migrate: Annotated[bool, typer.Option(help="Apply pending migrations before serving.")] = True,
+) -> None:
+    """Run the production web server (gunicorn, static files by whitenoise)."""
+    start_django()
+    if migrate:
+        migrate_database()
+    run_gunicorn(host=host, port=port, workers=workers)
+
+
+@app.command()
+def setup(
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input",
+            help="Read the admin from FOURFOLD_ADMIN_USERNAME, FOURFOLD_ADMIN_EMAIL and FOURFOLD_ADMIN_PASSWORD.",
+        ),
+    ] = False,
+) -> None:
+    """Apply database migrations and create the first admin (superuser) if there is none."""
+    start_django()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    migrate_database()
+    typer.echo("Database is up to date.")
+    user_model = get_user_model()
+    if user_model.objects.filter(is_superuser=True).exists():
+        typer.echo("An admin user exists already; nothing else to do.")
+        return
+    if no_input:
+        username = os.environ.get("FOURFOLD_ADMIN_USERNAME", "")
+        email = os.environ.get("FOURFOLD_ADMIN_EMAIL", "")
+        password = os.environ.get("FOURFOLD_ADMIN_PASSWORD", "")
+        missing = [
+            name
+            for name, value in (("FOURFOLD_ADMIN_USERNAME", username), ("FOURFOLD_ADMIN_PASSWORD", password))
+            if not value
+        ]
+        if missing:
+            raise fail(f"--no-input needs {' and '.join(missing)} in the environment")
+    else:
+        username = typer.prompt("Admin username", default="admin")
+        email = typer.prompt("Admin email", default="")
+        password = typer.prompt("Admin password", hide_input=True, confirmation_prompt=True)
+    candidate = user_model(username=username, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as error:
+        raise fail("the admin password was refused: " + " ".join(error.messages)) from error
+    user_model.objects.create_superuser(username=username, email=email, password=password)
+    typer.echo(f"Created admin user {username!r}. Sign in at /accounts/login/.")
+
+
+@app.command()
+def demo(
+    serve: Annotated[bool, typer.Option("--serve", help="Start the web server afterwards.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8000,
+) -> None:
+    """Load the three demo organisations (run twice, it changes nothing) and print the demo logins."""
+    start_django()
+    from fourfold.audit.context import ChangeSource, audit_context
+    from fourfold.demo.loader import load_demo
+
+    migrate_database()
+    with audit_context(actor=None, source=ChangeSource.CLI, reason="fourfold demo"):
+        result = load_demo()
+    typer.echo(result.summary())
+    if serve:
+        run_gunicorn(host="127.0.0.1", port=port, workers=2)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command, e.g. `fourfold manage createsuperuser` (`fourfold manage help` lists them)."""
+    start_django()
+    from django.core.management import execute_from_command_line
+
+    from fourfold.audit.context import ChangeSource, audit_context
+
+    with audit_context(actor=None, source=ChangeSource.CLI, reason="fourfold manage " + " ".join(ctx.args[:1])):
+        execute_from_command_line(["fourfold manage", *ctx.args])
+
+
+def ensure_secret_key(data_dir: Path) -> None:
+    """Give a local install a stable secret key kept in its data folder, unless one is configured."""
+    if os.environ.get("SECRET_KEY") or env_bool("DEBUG", default=False):
+        return
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    os.environ["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def main() -> None:
+    """Entry point of the ``fourfold`` console script."""
+    local_files = data_dir()
+    # The default SQLite database and the generated key live here; SQLite cannot create the folder itself.
+    local_files.mkdir(parents=True, exist_ok=True)
+    ensure_secret_key(local_files)
+    app(prog_name="fourfold")
+
+
+if __name__ == "__main__":
+    main()

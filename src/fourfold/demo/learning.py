@@ -1,0 +1,822 @@
+"""Brightpath Learning: an online-learning (edtech) company selling course subscriptions.
+
+Written from the edtech balanced scorecard: acquisition cost, lifetime value and revenue per user
+(financial); satisfaction, retention and NPS (customer); content releases, development cycle time and support
+resolution time (internal); training hours, technology adoption and talent retention (learning & growth).
+Its fiscal year starts in April and is named after the year it ends in, as many UK companies do, so the
+demo exercises fiscal quarters that are not calendar quarters. Acquisition cost and key-talent retention
+worsen over the two years, so its scorecard has red items to explain.
+"""
+
+from __future__ import annotations
+
+from fourfold.accounts.models import Role
+from fourfold.demo.spec import (
+    PLAIN_PERSPECTIVES,
+    SCHOOL_YEAR,
+    Correction,
+    Event,
+    Grant,
+    GroupSpec,
+    InitiativeSpec,
+    KpiSpec,
+    LinkSpec,
+    MilestoneSpec,
+    ObjectiveSpec,
+    OrganisationSpec,
+    Person,
+    ScorecardSpec,
+    Series,
+    Target,
+    UnitSpec,
+    classic_perspectives,
+)
+from fourfold.engine.periods import FiscalYearNaming, Frequency
+from fourfold.initiatives.models import Initiative
+from fourfold.measures.models import Kpi
+from fourfold.strategy.models import ObjectiveLink, OrgUnit, Perspective
+
+FINANCIAL, CUSTOMER = Perspective.Kind.FINANCIAL, Perspective.Kind.CUSTOMER
+INTERNAL, LEARNING = Perspective.Kind.INTERNAL, Perspective.Kind.LEARNING
+STRONG, WEAK = ObjectiveLink.Strength.STRONG, ObjectiveLink.Strength.WEAK
+
+COMPANY = ScorecardSpec(
+    key="company",
+    name="Brightpath Learning company scorecard",
+    unit="",
+    owner="orgadmin",
+    description=(
+        "Grow a loyal base of paying learners by shipping better courses faster, backed by a support team "
+        "that fixes problems the first time."
+    ),
+    perspectives=classic_perspectives(
+        (
+            3.0,
+            "Recurring revenue that pays for itself: what each learner brings in, for how long, and what winning them costs.",
+        ),
+        (3.0, "Whether learners enjoy the courses, recommend them and keep their subscription."),
+        (2.0, "The course factory and the help desk: how fast and how well we make and support courses."),
+        (2.0, "The people and tools that make everything else possible."),
+    ),
+    objectives=(
+        ObjectiveSpec(
+            code="F1",
+            name="Grow recurring subscription revenue",
+            perspective=FINANCIAL,
+            owner="orgadmin",
+            weight=3,
+            description="More revenue from each subscriber, for longer, rather than more discounting.",
+            kpis=(
+                KpiSpec(
+                    key="arpu",
+                    name="Average revenue per subscriber",
+                    definition=(
+                        "Recognised subscription revenue in the month (excluding VAT and refunds) divided by "
+                        "the average number of active paying subscribers in the month. Source: billing system."
+                    ),
+                    unit=Kpi.Unit.CURRENCY,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    decimals=2,
+                    source_kind=Kpi.SourceKind.IMPORTED,
+                    owner="updater",
+                    updaters=("updater",),
+                    weight=2,
+                    series=Series(
+                        start=11.40,
+                        end=12.90,
+                        noise=0.18,
+                        season=SCHOOL_YEAR,
+                        amplitude=-0.25,
+                        denominator=(38_000, 52_000),
+                        late=(15,),
+                        events=(Event(9, -0.45, "Half-price offer for new subscribers diluted the average."),),
+                    ),
+                    targets=(
+                        Target(12.00, 11.50, 11.00),
+                        Target(12.75, 12.20, 11.60, "Raised with the new price plan."),
+                    ),
+                ),
+                KpiSpec(
+                    key="ltv",
+                    name="Customer lifetime value",
+                    definition=(
+                        "Average monthly gross margin per subscriber divided by the monthly churn rate, both over "
+                        "the trailing twelve months. Recomputed by Finance at each quarter close."
+                    ),
+                    unit=Kpi.Unit.CURRENCY,
+                    frequency=Frequency.QUARTERLY,
+                    aggregation=Kpi.Aggregation.LAST,
+                    decimals=0,
+                    source_kind=Kpi.SourceKind.COMPUTED,
+                    owner="updater",
+                    series=Series(start=164, end=198, noise=4),
+                    targets=(Target(170, 160, 150), Target(190, 178, 165)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="F2",
+            name="Acquire learners efficiently",
+            perspective=FINANCIAL,
+            owner="orgadmin",
+            weight=2,
+            description="Win new subscribers for less than a third of what they are worth to us.",
+            kpis=(
+                KpiSpec(
+                    key="cac",
+                    name="Customer acquisition cost",
+                    definition=(
+                        "Paid marketing spend (ads, affiliates, agency fees) in the month divided by the number "
+                        "of new paying subscribers in the month. Free trials count once they convert."
+                    ),
+                    unit=Kpi.Unit.CURRENCY,
+                    direction=Kpi.Direction.LOWER,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    decimals=2,
+                    owner="updater",
+                    updaters=("updater",),
+                    weight=1.5,
+                    series=Series(
+                        start=38.0,
+                        end=47.0,
+                        noise=1.2,
+                        denominator=(4_200, 4_800),
+                        events=(Event(-3, 4.0, "Paid social costs jumped after the platform changed its ad auction."),),
+                    ),
+                    targets=(
+                        Target(40, 44, 48),
+                        Target(38, 42, 46, "Tightened: the board asked for payback under a year."),
+                    ),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="C1",
+            name="Delight learners with every course",
+            perspective=CUSTOMER,
+            owner="success.lead",
+            weight=2.5,
+            description="Courses that are engaging, accurate and easy to follow on any device.",
+            kpis=(
+                KpiSpec(
+                    key="csat",
+                    name="Learner satisfaction (CSAT)",
+                    definition="Mean answer (1-5) to 'How satisfied are you with this course?' in the end-of-module survey.",
+                    unit=Kpi.Unit.NUMBER,
+                    decimals=2,
+                    source_kind=Kpi.SourceKind.SURVEY,
+                    owner="success.lead",
+                    series=Series(
+                        start=4.21,
+                        end=4.46,
+                        noise=0.04,
+                        low=1,
+                        high=5,
+                        events=(Event(7, -0.25, "Video player outage for three days; refunds offered."),),
+                    ),
+                    targets=(Target(4.30, 4.15, 4.00), Target(4.40, 4.25, 4.10)),
+                ),
+                KpiSpec(
+                    key="nps",
+                    name="Net Promoter Score",
+                    definition=(
+                        "Share of promoters (9-10) minus share of detractors (0-6) answering 'How likely are you "
+                        "to recommend Brightpath to a friend?', quarterly survey of active subscribers."
+                    ),
+                    unit=Kpi.Unit.NUMBER,
+                    frequency=Frequency.QUARTERLY,
+                    decimals=0,
+                    source_kind=Kpi.SourceKind.SURVEY,
+                    owner="success.lead",
+                    series=Series(start=31, end=42, noise=2, low=-100, high=100),
+                    targets=(Target(35, 30, 25), Target(40, 34, 28)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="C2",
+            name="Keep learners learning",
+            perspective=CUSTOMER,
+            owner="success.lead",
+            weight=3,
+            description="Subscribers who keep finding the next course worth taking.",
+            kpis=(
+                KpiSpec(
+                    key="retention",
+                    name="Monthly subscriber retention",
+                    definition=(
+                        "Subscribers active on the first day of the month who are still active on the last day, "
+                        "divided by subscribers active on the first day. Paused subscriptions count as active."
+                    ),
+                    unit=Kpi.Unit.PERCENT,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    owner="success.lead",
+                    updaters=("updater",),
+                    weight=2,
+                    series=Series(
+                        start=91.8,
+                        end=93.6,
+                        noise=0.35,
+                        season=SCHOOL_YEAR,
+                        amplitude=1.0,
+                        high=100,
+                        denominator=(37_000, 50_000),
+                        corrections=(Correction(5, 1.035, "Corrected: the first count included lapsed trials."),),
+                    ),
+                    targets=(Target(93.0, 92.0, 90.5), Target(94.0, 92.5, 91.0)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="P1",
+            name="Ship new courses faster",
+            perspective=INTERNAL,
+            owner="content.lead",
+            weight=2,
+            description="Shorter time from course idea to published course, without cutting quality.",
+            kpis=(
+                KpiSpec(
+                    key="content_releases",
+                    name="New courses and major updates released",
+                    definition="Courses published, plus existing courses re-released with at least 30 % new material.",
+                    unit=Kpi.Unit.COUNT,
+                    aggregation=Kpi.Aggregation.SUM,
+                    decimals=0,
+                    owner="content.lead",
+                    series=Series(start=14, end=22, noise=2, season=SCHOOL_YEAR, amplitude=3, low=0, late=(11,)),
+                    targets=(Target(16, 13, 10), Target(20, 16, 12)),
+                ),
+                KpiSpec(
+                    key="cycle_time",
+                    name="Product development cycle time",
+                    definition="Median days from an approved course outline to publication, for courses published in the month.",
+                    unit=Kpi.Unit.DURATION,
+                    duration_unit=Kpi.DurationUnit.DAYS,
+                    direction=Kpi.Direction.LOWER,
+                    owner="content.lead",
+                    series=Series(start=46, end=34, noise=2.5, low=5, late=(4,)),
+                    targets=(Target(42, 48, 55), Target(35, 40, 46)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="P2",
+            name="Resolve learner issues the first time",
+            perspective=INTERNAL,
+            owner="success.lead",
+            weight=1.5,
+            description="Fast, complete answers to billing, access and certificate questions.",
+            kpis=(
+                KpiSpec(
+                    key="resolution_time",
+                    name="Support resolution time",
+                    definition="Mean business hours from a ticket being opened to being solved, excluding time waiting on the learner.",
+                    unit=Kpi.Unit.DURATION,
+                    duration_unit=Kpi.DurationUnit.HOURS,
+                    direction=Kpi.Direction.LOWER,
+                    owner="success.lead",
+                    series=Series(
+                        start=20.5,
+                        end=14.8,
+                        noise=1.0,
+                        season=SCHOOL_YEAR,
+                        amplitude=2.0,
+                        low=1,
+                        missing=(13,),
+                        events=(Event(16, 7.0, "Two senior agents on leave; certificate queries piled up."),),
+                    ),
+                    targets=(Target(18, 22, 26), Target(15, 18, 22)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="L1",
+            name="Grow the skills of our people",
+            perspective=LEARNING,
+            owner="people.lead",
+            weight=1.5,
+            description="Everyone learns as much as our learners do.",
+            kpis=(
+                KpiSpec(
+                    key="training_hours",
+                    name="Staff training hours per employee",
+                    definition="Hours of courses, workshops and conferences per employee in the quarter (from the HR system).",
+                    unit=Kpi.Unit.DURATION,
+                    duration_unit=Kpi.DurationUnit.HOURS,
+                    frequency=Frequency.QUARTERLY,
+                    aggregation=Kpi.Aggregation.SUM,
+                    owner="people.lead",
+                    updaters=("people.lead",),
+                    series=Series(start=7.5, end=10.5, noise=0.7, low=0, late=(2,)),
+                    targets=(Target(8, 6.5, 5), Target(10, 8, 6)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="L2",
+            name="Adopt modern authoring technology",
+            perspective=LEARNING,
+            owner="content.lead",
+            weight=1,
+            description="Every author and producer works in the AI-assisted authoring studio.",
+            kpis=(
+                KpiSpec(
+                    key="tech_adoption",
+                    name="Staff actively using the authoring studio",
+                    definition=(
+                        "Content and product staff who created or edited a lesson in the studio this month, "
+                        "divided by all content and product staff."
+                    ),
+                    unit=Kpi.Unit.PERCENT,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    owner="content.lead",
+                    series=Series(start=22, end=78, noise=2.5, low=0, high=100, denominator=(120, 150)),
+                    targets=(Target(40, 30, 20), Target(75, 65, 50, "Studio now the standard tool.")),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="L3",
+            name="Keep our best people",
+            perspective=LEARNING,
+            owner="people.lead",
+            weight=2,
+            description="The designers and engineers who make our best courses stay and grow with us.",
+            kpis=(
+                KpiSpec(
+                    key="talent_retention",
+                    name="Key talent retention (rolling 12 months)",
+                    definition=(
+                        "Staff rated 'exceeds' in the last review who are still employed twelve months later, as a "
+                        "share of all staff so rated. Already a rolling figure, so quarters are not combined."
+                    ),
+                    unit=Kpi.Unit.PERCENT,
+                    frequency=Frequency.QUARTERLY,
+                    aggregation=Kpi.Aggregation.LAST,
+                    owner="people.lead",
+                    updaters=("people.lead",),
+                    series=Series(
+                        start=92,
+                        end=86,
+                        noise=0.8,
+                        high=100,
+                        events=(Event(-2, -2.5, "Two senior instructional designers left for a competitor."),),
+                    ),
+                    targets=(Target(90, 87, 84), Target(91, 88, 85)),
+                ),
+            ),
+        ),
+    ),
+    links=(
+        LinkSpec("L1", "P1", "Trained authors and engineers ship courses with fewer rework cycles.", STRONG),
+        LinkSpec("L2", "P1", "The authoring studio cuts the time from outline to published lesson."),
+        LinkSpec(
+            "L2",
+            "C1",
+            "Machine-drafted lessons risk a flatter experience when editors skip the human review.",
+            WEAK,
+            ObjectiveLink.Sign.TRADES_OFF,
+        ),
+        LinkSpec("L3", "P2", "Experienced staff resolve complex certificate and billing issues the first time."),
+        LinkSpec("P1", "C1", "Fresh, well-produced courses are the main driver of satisfaction scores.", STRONG),
+        LinkSpec("P2", "C2", "Learners whose problems are fixed quickly are far less likely to cancel."),
+        LinkSpec("C1", "C2", "Satisfied learners start their next course instead of cancelling.", STRONG),
+        LinkSpec("C1", "F2", "Word of mouth from happy learners lowers what we pay for each new one.", WEAK),
+        LinkSpec("C2", "F1", "Each point of retention compounds into recurring revenue and lifetime value.", STRONG),
+    ),
+    initiatives=(
+        InitiativeSpec(
+            name="Launch the AI-assisted authoring studio",
+            description="Replace the legacy course editor with a studio that drafts outlines, quizzes and captions.",
+            owner="content.lead",
+            start_month=2,
+            end_month=14,
+            budget_planned=240_000,
+            budget_spent=251_500,
+            status=Initiative.Status.COMPLETED,
+            percent_complete=100,
+            objectives=("L2", "P1"),
+            kpis=("tech_adoption", "cycle_time"),
+            milestones=(
+                MilestoneSpec("Pilot with two course teams", 4, -3),
+                MilestoneSpec("Studio rolled out to all authors", 9, 12),
+                MilestoneSpec("Legacy editor retired", 14, 5),
+            ),
+        ),
+        InitiativeSpec(
+            name="Retention playbook for lapsing subscribers",
+            description="Spot subscribers at risk of cancelling and win them back before renewal.",
+            owner="success.lead",
+            start_month=10,
+            end_month=26,
+            budget_planned=85_000,
+            budget_spent=52_300,
+            status=Initiative.Status.IN_PROGRESS,
+            percent_complete=60,
+            objectives=("C2",),
+            kpis=("retention",),
+            milestones=(
+                MilestoneSpec("Churn-risk model in production", 12, 2),
+                MilestoneSpec("Win-back email journeys live", 16, 0),
+                MilestoneSpec("Pause-instead-of-cancel option in the app", 21),
+                MilestoneSpec("Impact review with Finance", 27),
+            ),
+        ),
+        InitiativeSpec(
+            name="Offline mode for the mobile app",
+            description="Let learners download lessons for commutes and flights.",
+            owner="editor",
+            start_month=12,
+            end_month=22,
+            budget_planned=120_000,
+            budget_spent=41_000,
+            status=Initiative.Status.ON_HOLD,
+            percent_complete=35,
+            objectives=("C1",),
+            milestones=(MilestoneSpec("Download prototype on Android", 15, 8), MilestoneSpec("iOS beta", 19)),
+        ),
+        InitiativeSpec(
+            name="Mentoring programme for senior designers",
+            description="Pair each senior instructional designer with a mentor from outside their team.",
+            owner="people.lead",
+            start_month=18,
+            end_month=30,
+            budget_planned=30_000,
+            budget_spent=4_500,
+            status=Initiative.Status.IN_PROGRESS,
+            percent_complete=15,
+            objectives=("L3",),
+            kpis=("talent_retention",),
+            milestones=(MilestoneSpec("Mentors matched", 20), MilestoneSpec("First cohort review", 26)),
+        ),
+    ),
+    grants=(
+        Grant(Role.ADMIN, person="admin"),
+        Grant(Role.EDITOR, person="editor"),
+        Grant(Role.UPDATER, person="updater"),
+        Grant(Role.UPDATER, person="people.lead"),
+        Grant(Role.VIEWER, person="viewer"),
+        Grant(Role.VIEWER, group="leadership"),
+    ),
+)
+
+PRODUCT = ScorecardSpec(
+    key="product",
+    name="Product & Content scorecard",
+    unit="product",
+    parent="company",
+    owner="content.lead",
+    description="How the course factory turns the company strategy into courses learners finish.",
+    perspectives=PLAIN_PERSPECTIVES,
+    objectives=(
+        ObjectiveSpec(
+            code="F1",
+            name="Keep course production within budget",
+            perspective=FINANCIAL,
+            owner="content.lead",
+            aligns_to="F1",
+            description="Spend per finished course hour falls as the studio takes over routine work.",
+            kpis=(
+                KpiSpec(
+                    key="cost_per_course_hour",
+                    name="Production cost per course hour",
+                    definition="Staff, freelance and studio costs of the content team divided by finished course hours published.",
+                    unit=Kpi.Unit.CURRENCY,
+                    direction=Kpi.Direction.LOWER,
+                    decimals=0,
+                    owner="content.lead",
+                    series=Series(start=5_200, end=4_300, noise=220, missing=(-1,)),
+                    targets=(Target(5_000, 5_500, 6_000), Target(4_500, 5_000, 5_600)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="C1",
+            name="Build courses learners finish",
+            perspective=CUSTOMER,
+            owner="content.lead",
+            weight=3,
+            aligns_to="C2",
+            description="Completion is the best early sign that a subscriber will stay.",
+            kpis=(
+                KpiSpec(
+                    key="completion_rate",
+                    name="Course completion rate",
+                    definition=(
+                        "Learners who finished a course this month, divided by learners who started that course "
+                        "30 to 60 days earlier."
+                    ),
+                    unit=Kpi.Unit.PERCENT,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    owner="content.lead",
+                    series=Series(
+                        start=38, end=46, noise=1.2, season=SCHOOL_YEAR, amplitude=2.0, denominator=(9_000, 12_500)
+                    ),
+                    targets=(Target(42, 38, 34), Target(46, 42, 38)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="P1",
+            name="Release on a predictable schedule",
+            perspective=INTERNAL,
+            owner="production.lead",
+            weight=2,
+            aligns_to="P1",
+            description="Marketing can promise a launch date and keep it.",
+            kpis=(
+                KpiSpec(
+                    key="releases_on_time",
+                    name="Releases shipped on the planned date",
+                    definition="Course releases published on or before the date in the release plan, over all releases.",
+                    unit=Kpi.Unit.PERCENT,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    owner="production.lead",
+                    updaters=("production.lead",),
+                    series=Series(start=72, end=88, noise=5, high=100, denominator=(14, 22), missing=(3,)),
+                    targets=(Target(80, 70, 60), Target(90, 80, 70)),
+                ),
+                KpiSpec(
+                    key="accessibility_passed",
+                    name="Every release passed the accessibility checklist",
+                    definition="Yes when every course released this month passed the WCAG 2.2 AA checklist before release.",
+                    unit=Kpi.Unit.YES_NO,
+                    aggregation=Kpi.Aggregation.MIN,
+                    decimals=0,
+                    owner="production.lead",
+                    updaters=("production.lead",),
+                    series=Series(
+                        start=0.85,
+                        end=0.97,
+                        events=(Event(12, -1, "Two courses shipped without captions on embedded videos."),),
+                    ),
+                    targets=(Target(1),),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="L1",
+            name="Upskill authors on the new studio",
+            perspective=LEARNING,
+            owner="content.lead",
+            aligns_to="L2",
+            description="Certified authors use the studio's drafting tools safely and well.",
+            kpis=(
+                KpiSpec(
+                    key="authors_certified",
+                    name="Authors certified on the authoring studio",
+                    definition="Authors holding the internal studio certification at month end (a headcount, not a flow).",
+                    unit=Kpi.Unit.COUNT,
+                    aggregation=Kpi.Aggregation.LAST,
+                    decimals=0,
+                    owner="content.lead",
+                    series=Series(start=0, end=64, noise=0.6, low=0),
+                    targets=(Target(30, 20, 10), Target(60, 50, 40)),
+                ),
+            ),
+        ),
+    ),
+    links=(
+        LinkSpec("L1", "P1", "Certified authors need fewer review rounds, so releases keep their dates.", STRONG),
+        LinkSpec("P1", "C1", "Courses released as announced keep the learners who were waiting for them."),
+        LinkSpec(
+            "C1",
+            "F1",
+            "Longer, more interactive courses raise completion but cost more to produce.",
+            sign=ObjectiveLink.Sign.TRADES_OFF,
+        ),
+    ),
+    grants=(
+        Grant(Role.EDITOR, person="content.lead"),
+        Grant(Role.UPDATER, person="production.lead"),
+        Grant(Role.VIEWER, person="editor"),
+    ),
+)
+
+PRODUCTION = ScorecardSpec(
+    key="production",
+    name="Course Production team scorecard",
+    unit="production",
+    parent="product",
+    owner="production.lead",
+    description="The video and editing team: right-length lessons, turned around quickly.",
+    perspectives=PLAIN_PERSPECTIVES,
+    objectives=(
+        ObjectiveSpec(
+            code="P1",
+            name="Produce lessons at the right length",
+            perspective=INTERNAL,
+            owner="production.lead",
+            weight=2,
+            aligns_to="P1",
+            description="Short enough to finish on a commute, long enough to teach one idea well.",
+            kpis=(
+                KpiSpec(
+                    key="lesson_length",
+                    name="Average lesson video length",
+                    definition="Mean running time of lesson videos published in the month.",
+                    unit=Kpi.Unit.DURATION,
+                    duration_unit=Kpi.DurationUnit.MINUTES,
+                    direction=Kpi.Direction.RANGE,
+                    owner="production.lead",
+                    series=Series(start=11.8, end=8.2, noise=0.6, low=2),
+                    targets=(Target(8, low=6, high=10), Target(7, low=5, high=9, note="Shorter lessons for mobile.")),
+                ),
+                KpiSpec(
+                    key="edit_turnaround",
+                    name="Edit turnaround per lesson",
+                    definition="Median working days from raw footage received to lesson approved.",
+                    unit=Kpi.Unit.DURATION,
+                    duration_unit=Kpi.DurationUnit.DAYS,
+                    direction=Kpi.Direction.LOWER,
+                    owner="production.lead",
+                    series=Series(start=6.5, end=4.0, noise=0.4, low=1),
+                    targets=(Target(5, 6, 8), Target(4, 5, 6.5)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="L1",
+            name="Cross-train editors and producers",
+            perspective=LEARNING,
+            owner="production.lead",
+            aligns_to="L1",
+            description="Holidays and peaks no longer stall a course because one person is away.",
+            kpis=(
+                KpiSpec(
+                    key="cross_trained",
+                    name="Team members cross-trained on two roles",
+                    definition="Team members signed off on at least two of: filming, editing, captioning, quiz authoring.",
+                    unit=Kpi.Unit.PERCENT,
+                    frequency=Frequency.QUARTERLY,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    owner="production.lead",
+                    series=Series(start=30, end=70, noise=3, high=100, denominator=(18, 22)),
+                    targets=(Target(50, 40, 30), Target(70, 60, 45)),
+                ),
+            ),
+        ),
+    ),
+    links=(LinkSpec("L1", "P1", "A cross-trained team keeps lessons moving when someone is away."),),
+    grants=(Grant(Role.ADMIN, person="content.lead"), Grant(Role.EDITOR, person="production.lead")),
+)
+
+SUCCESS = ScorecardSpec(
+    key="success",
+    name="Customer Success scorecard",
+    unit="success",
+    parent="company",
+    owner="success.lead",
+    description="Support and success: effortless help that keeps learners subscribed.",
+    perspectives=PLAIN_PERSPECTIVES,
+    objectives=(
+        ObjectiveSpec(
+            code="C1",
+            name="Make support effortless",
+            perspective=CUSTOMER,
+            owner="success.lead",
+            weight=2,
+            aligns_to="C1",
+            description="Learners rate every support conversation highly.",
+            kpis=(
+                KpiSpec(
+                    key="support_csat",
+                    name="Support satisfaction (post-ticket survey)",
+                    definition="Post-ticket survey answers of 'good' or 'great', divided by all answers.",
+                    unit=Kpi.Unit.PERCENT,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    source_kind=Kpi.SourceKind.SURVEY,
+                    owner="success.lead",
+                    series=Series(start=86, end=91, noise=1.0, high=100, denominator=(2_100, 2_600), late=(8,)),
+                    targets=(Target(88, 85, 80), Target(90, 87, 83)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="P1",
+            name="Resolve issues fast and the first time",
+            perspective=INTERNAL,
+            owner="success.lead",
+            weight=3,
+            aligns_to="P2",
+            description="Quick first answers that actually solve the problem.",
+            kpis=(
+                KpiSpec(
+                    key="first_response",
+                    name="Median first response time",
+                    definition="Median business hours from a ticket being opened to the first human reply, for the ISO week.",
+                    unit=Kpi.Unit.DURATION,
+                    duration_unit=Kpi.DurationUnit.HOURS,
+                    direction=Kpi.Direction.LOWER,
+                    frequency=Frequency.WEEKLY,
+                    owner="success.lead",
+                    groups=("support",),
+                    series=Series(start=6.0, end=3.5, noise=0.5, season=SCHOOL_YEAR, amplitude=0.8, low=0.5),
+                    targets=(Target(5, 6.5, 8), Target(4, 5, 6.5)),
+                ),
+                KpiSpec(
+                    key="fcr",
+                    name="First-contact resolution",
+                    definition="Tickets solved without the learner writing again within seven days, divided by tickets solved.",
+                    unit=Kpi.Unit.PERCENT,
+                    aggregation=Kpi.Aggregation.RATIO,
+                    owner="success.lead",
+                    groups=("support",),
+                    series=Series(
+                        start=64,
+                        end=72,
+                        noise=1.2,
+                        high=100,
+                        denominator=(5_200, 6_900),
+                        corrections=(Correction(18, 1.08, "Corrected: chat transfers had been counted as resolved."),),
+                    ),
+                    targets=(Target(70, 65, 60), Target(72, 68, 63)),
+                ),
+            ),
+        ),
+        ObjectiveSpec(
+            code="L1",
+            name="Build an expert support team",
+            perspective=LEARNING,
+            owner="success.lead",
+            aligns_to="L3",
+            description="Agents who know the product as well as the authors do.",
+            kpis=(
+                KpiSpec(
+                    key="agent_training",
+                    name="Product training hours per agent",
+                    definition="Hours of product and course training per support agent in the month.",
+                    unit=Kpi.Unit.DURATION,
+                    duration_unit=Kpi.DurationUnit.HOURS,
+                    aggregation=Kpi.Aggregation.SUM,
+                    owner="success.lead",
+                    series=Series(start=3.0, end=5.0, noise=0.5, low=0),
+                    targets=(Target(4, 3, 2), Target(5, 4, 3)),
+                ),
+            ),
+        ),
+    ),
+    links=(
+        LinkSpec("L1", "P1", "Agents who know the product answer correctly the first time.", STRONG),
+        LinkSpec("P1", "C1", "Nothing lifts support satisfaction like a problem solved in one reply.", STRONG),
+    ),
+    initiatives=(
+        InitiativeSpec(
+            name="Self-service help centre rebuild",
+            description="Searchable answers for the twenty most common questions, written with the course teams.",
+            owner="success.lead",
+            start_month=6,
+            end_month=20,
+            budget_planned=60_000,
+            budget_spent=61_250,
+            status=Initiative.Status.IN_PROGRESS,
+            percent_complete=80,
+            objectives=("P1",),
+            kpis=("fcr",),
+            milestones=(
+                MilestoneSpec("Top twenty questions rewritten", 9, -5),
+                MilestoneSpec("New search live", 14, 21),
+                MilestoneSpec("Help centre linked from every lesson", 20),
+            ),
+        ),
+    ),
+    grants=(Grant(Role.ADMIN, person="success.lead"), Grant(Role.UPDATER, group="support")),
+)
+
+BRIGHTPATH = OrganisationSpec(
+    slug="brightpath-learning",
+    name="Brightpath Learning",
+    prefix="learning",
+    seed=1_0101,
+    currency="GBP",
+    fiscal_year_start_month=4,
+    fiscal_year_naming=FiscalYearNaming.END,
+    people=(
+        Person("orgadmin", "Amara", "Okonkwo", "kestrel", "Chief Operating Officer"),
+        Person("admin", "Tomasz", "Nowak", "harbour", "Strategy office manager"),
+        Person("editor", "Priya", "Raman", "juniper", "Head of Strategy & Planning"),
+        Person("updater", "Daniel", "Whitford", "lantern", "Finance analyst"),
+        Person("viewer", "Grace", "Mensah", "meadow", "Non-executive director"),
+        Person("content.lead", "Sofia", "Marchetti", "orchard", "Head of Product & Content"),
+        Person("production.lead", "Ewan", "McLeod", "thistle", "Course production lead"),
+        Person("success.lead", "Hannah", "Schmidt", "compass", "Head of Customer Success"),
+        Person("people.lead", "Rachel", "Adeyemi", "saffron", "Head of People"),
+        Person("support.agent", "Kofi", "Asante", "pebble", "Learner support agent"),
+        Person("support.tutor", "Mei", "Lin", "willow", "Learner support tutor"),
+    ),
+    admins=("orgadmin",),
+    groups=(
+        GroupSpec("support", "Brightpath learner support agents", ("support.agent", "support.tutor")),
+        GroupSpec("leadership", "Brightpath leadership team", ("content.lead", "success.lead")),
+    ),
+    units=(
+        UnitSpec("product", "Product & Content", OrgUnit.Kind.DIVISION),
+        UnitSpec("production", "Course Production", OrgUnit.Kind.TEAM, "product"),
+        UnitSpec("platform", "Learning Platform", OrgUnit.Kind.TEAM, "product"),
+        UnitSpec("success", "Customer Success", OrgUnit.Kind.DEPARTMENT),
+        UnitSpec("support", "Learner Support", OrgUnit.Kind.TEAM, "success"),
+        UnitSpec("growth", "Growth Marketing", OrgUnit.Kind.DEPARTMENT),
+        UnitSpec("people", "People & Culture", OrgUnit.Kind.DEPARTMENT),
+    ),
+    scorecards=(COMPANY, PRODUCT, PRODUCTION, SUCCESS),
+)

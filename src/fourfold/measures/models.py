@@ -1,0 +1,364 @@
+"""KPIs and their numbers: definitions, targets and thresholds per period, reported values and their history."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from fourfold.audit.models import ChangeLoggedModel
+from fourfold.engine.periods import Frequency, Period, PeriodKeyError
+from fourfold.strategy.models import Objective, Scorecard, non_negative_weight
+
+FREQUENCY_CHOICES = [(frequency.value, frequency.value.capitalize()) for frequency in Frequency]
+
+# Large enough for a company's revenue in minor currencies, precise enough for ratios.
+VALUE_DIGITS = {"max_digits": 24, "decimal_places": 8}
+STORED_VALUE_STEP = Decimal(1).scaleb(-VALUE_DIGITS["decimal_places"])
+
+
+def kpi_value_field(**options: object) -> models.DecimalField:  # type: ignore[type-arg]
+    """A decimal field for KPI numbers (values, targets, thresholds), nullable unless told otherwise."""
+    return models.DecimalField(**VALUE_DIGITS, null=True, blank=True, **options)  # type: ignore[arg-type]
+
+
+class Kpi(ChangeLoggedModel):
+    """A key performance indicator: how an objective is measured, how often, and which way is good.
+
+    ``aggregation`` says how periods combine (sum new customers, average satisfaction, last headcount,
+    recompute a ratio from numerator and denominator) — the rule most KPI tools get wrong for ratios.
+    """
+
+    class Unit(models.TextChoices):
+        NUMBER = "number", _("Number")
+        PERCENT = "percent", _("Percent")
+        CURRENCY = "currency", _("Currency")
+        DURATION = "duration", _("Duration")
+        COUNT = "count", _("Count")
+        YES_NO = "yes_no", _("Yes/no")
+
+    class DurationUnit(models.TextChoices):
+        MINUTES = "minutes", _("minutes")
+        HOURS = "hours", _("hours")
+        DAYS = "days", _("days")
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
+        RANGE = "range", _("Within a range")
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("Sum")
+        AVERAGE = "average", _("Average")
+        LAST = "last", _("Last value")
+        MIN = "min", _("Minimum")
+        MAX = "max", _("Maximum")
+        RATIO = "ratio", _("Recompute from numerator and denominator")
+
+    class SourceKind(models.TextChoices):
+        MANUAL = "manual", _("Entered by hand")
+        IMPORTED = "imported", _("Imported")
+        COMPUTED = "computed", _("Computed from data")
+        FORMULA = "formula", _("Formula over other KPIs")
+        SURVEY = "survey", _("Survey")
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="kpis")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="kpis")
+    key = models.CharField(
+        max_length=60,
+        validators=[
+            RegexValidator(r"^[a-z][a-z0-9_]*$", _("Use lower-case letters, digits and _; start with a letter."))
+        ],
+        help_text=_("Identifier used in formulas and imports, unique within the scorecard (e.g. nps)."),
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    definition = models.TextField(blank=True, help_text=_("How the number is made: sources, inclusions, exclusions."))
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.NUMBER)
+    currency_code = models.CharField(max_length=3, blank=True, help_text=_("ISO 4217 code for currency KPIs."))
+    duration_unit = models.CharField(max_length=8, choices=DurationUnit.choices, blank=True)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+    frequency = models.CharField(max_length=10, choices=FREQUENCY_CHOICES, default=Frequency.MONTHLY)
+    aggregation = models.CharField(max_length=8, choices=Aggregation.choices, default=Aggregation.AVERAGE)
+    decimals = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(6)])
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_kpis"
+    )
+    updaters = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="updated_kpis")
+    updater_groups = models.ManyToManyField(Group, blank=True, related_name="updated_kpis")
+    source_kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.MANUAL)
+    formula = models.TextField(blank=True, help_text=_("For formula KPIs: an expression over other KPI keys."))
+    weight = non_negative_weight()
+    baseline = kpi_value_field(help_text=_("The starting point progress is measured from."))
+    baseline_period = models.CharField(max_length=10, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("objective", "position", "id")
+        verbose_name = "KPI"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorecard", "key"],
+                name="kpi_unique_key_per_scorecard",
+                violation_error_message=_("Another KPI on this scorecard already uses this key."),
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="kpi_weight_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.scorecard.organisation_id, self.scorecard_id
+
+    @property
+    def is_yes_no(self) -> bool:
+        return self.unit == self.Unit.YES_NO
+
+    def clean(self) -> None:
+        errors: dict[str, StrOrPromise] = {}
+        if (
+            self.objective_id is not None
+            and self.scorecard_id is not None
+            and self.objective.perspective.scorecard_id != self.scorecard_id
+        ):
+            errors["objective"] = _("The objective belongs to another scorecard.")
+        if self.unit == self.Unit.CURRENCY and not (
+            len(self.currency_code) == 3 and self.currency_code.isalpha() and self.currency_code.isupper()
+        ):
+            errors["currency_code"] = _("A currency KPI needs a three-letter ISO 4217 code such as EUR.")
+        if self.unit != self.Unit.CURRENCY and self.currency_code:
+            errors["currency_code"] = _("Only currency KPIs have a currency code.")
+        if self.unit == self.Unit.DURATION and not self.duration_unit:
+            errors["duration_unit"] = _("A duration KPI needs a unit: minutes, hours or days.")
+        if self.unit != self.Unit.DURATION and self.duration_unit:
+            errors["duration_unit"] = _("Only duration KPIs have a duration unit.")
+        if self.unit == self.Unit.YES_NO and self.direction == self.Direction.RANGE:
+            errors["direction"] = _("A yes/no KPI is better either as yes or as no, not within a range.")
+        if (
+            self.unit == self.Unit.YES_NO
+            and self.baseline is not None
+            and self.baseline not in (Decimal(0), Decimal(1))
+        ):
+            errors["baseline"] = _("A yes/no KPI's baseline must be yes (1) or no (0).")
+        if self.source_kind == self.SourceKind.FORMULA and not self.formula.strip():
+            errors["formula"] = _("A formula KPI needs a formula, e.g. revenue / active_learners.")
+        if self.source_kind != self.SourceKind.FORMULA and self.formula.strip():
+            errors["formula"] = _("Only formula KPIs have a formula; set the data source to Formula.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def resolve_period_key(kpi: Kpi, key: str, field: str) -> Period:
+    """Parse ``key`` with the organisation's fiscal calendar, requiring the KPI's frequency.
+
+    The one place where a typed period key becomes dates for KPI data, so every form, import and API call
+    reports a wrong key the same way, against the field it came from.
+    """
+    try:
+        return kpi.scorecard.organisation.calendar.parse(key, expected=Frequency(kpi.frequency))
+    except PeriodKeyError as error:
+        raise ValidationError({field: str(error)}) from error
+
+
+def check_range_target(setting: KpiTarget) -> None:
+    """A within-a-range KPI needs its good range, low ≤ high, and a target inside it when one is given."""
+    if setting.range_low is None or setting.range_high is None:
+        raise ValidationError({"range_low": _("A within-a-range KPI needs the lowest and highest good values.")})
+    if setting.range_low > setting.range_high:
+        raise ValidationError({"range_high": _("The highest good value must not be below the lowest.")})
+    if setting.target is not None and not setting.range_low <= setting.target <= setting.range_high:
+        raise ValidationError({"target": _("The target must lie inside the good range.")})
+
+
+def check_threshold_order(setting: KpiTarget, *, higher_is_better: bool) -> None:
+    """Thresholds must sit on the bad side of the target, the red flag beyond the watch threshold."""
+    ordered = [
+        (name, value)
+        for name, value in (
+            ("target", setting.target),
+            ("watch_threshold", setting.watch_threshold),
+            ("red_threshold", setting.red_threshold),
+        )
+        if value is not None
+    ]
+    labels = {
+        "target": _("the target"),
+        "watch_threshold": _("the watch threshold"),
+        "red_threshold": _("the red flag"),
+    }
+    for (earlier_name, earlier), (name, value) in itertools.pairwise(ordered):
+        wrong_side = value > earlier if higher_is_better else value < earlier
+        if wrong_side:
+            raise ValidationError(
+                {
+                    name: _("With %(direction)s, %(field)s must not be %(side)s %(other)s (%(value)s).")
+                    % {
+                        "direction": _("higher is better") if higher_is_better else _("lower is better"),
+                        "field": labels[name],
+                        "side": _("above") if higher_is_better else _("below"),
+                        "other": labels[earlier_name],
+                        "value": earlier,
+                    }
+                }
+            )
+
+
+class KpiTarget(ChangeLoggedModel):
+    """Target and thresholds for a KPI from a period on: they hold for later periods until changed.
+
+    Storing only the changes (not a row per period) is what lets "the target is 80 from 2026-Q1" be
+    entered once, and keeps the history of when a target moved.
+    """
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="targets")
+    period_key = models.CharField(max_length=10, help_text=_("First period this setting applies to, e.g. 2026-01."))
+    # Filled from period_key by clean(); blank so that field validation leaves them to it.
+    period_start = models.DateField(editable=False, blank=True)
+    target = kpi_value_field()
+    range_low = kpi_value_field(help_text=_("For within-a-range KPIs: lowest good value."))
+    range_high = kpi_value_field(help_text=_("For within-a-range KPIs: highest good value."))
+    watch_threshold = kpi_value_field(help_text=_("Where the status turns from on target to watch."))
+    red_threshold = kpi_value_field(help_text=_("Where the status turns off target (the red flag)."))
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("kpi", "period_start")
+        verbose_name = "KPI target"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "period_key"],
+                name="target_unique_period",
+                violation_error_message=_("This KPI already has a target setting for that period."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} from {self.period_key}"
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.kpi.audit_scope()
+
+    def clean(self) -> None:
+        """Check the period against the KPI's frequency and the thresholds against its direction."""
+        period = resolve_period_key(self.kpi, self.period_key, "period_key")
+        self.period_key, self.period_start = period.key, period.start
+        kpi = self.kpi
+        if kpi.is_yes_no:
+            errors: dict[str, StrOrPromise] = {
+                name: _("A yes/no KPI has no thresholds; its target is yes or no.")
+                for name in ("range_low", "range_high", "watch_threshold", "red_threshold")
+                if getattr(self, name) is not None
+            }
+            if self.target not in (Decimal(0), Decimal(1)):
+                errors["target"] = _("The target of a yes/no KPI must be yes (1) or no (0).")
+            if errors:
+                raise ValidationError(errors)
+            return
+        if kpi.direction == Kpi.Direction.RANGE:
+            check_range_target(self)
+            return
+        if self.target is None:
+            raise ValidationError({"target": _("Enter a target.")})
+        check_threshold_order(self, higher_is_better=kpi.direction == Kpi.Direction.HIGHER)
+
+
+class Actual(ChangeLoggedModel):
+    """The value reported for a KPI in one period; a replaced value moves to :class:`ActualRevision`."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Typed in")
+        IMPORT = "import", _("Imported")
+        API = "api", _("API")
+        COMPUTED = "computed", _("Computed from data")
+        FORMULA = "formula", _("Formula")
+        SURVEY = "survey", _("Survey")
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="actuals")
+    period_key = models.CharField(max_length=10)
+    # Filled from period_key by clean(); blank so that field validation leaves them to it.
+    period_start = models.DateField(editable=False, blank=True)
+    period_end = models.DateField(editable=False, blank=True)
+    value = kpi_value_field()
+    numerator = kpi_value_field()
+    denominator = kpi_value_field()
+    note = models.TextField(blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+
+    class Meta:
+        ordering = ("kpi", "period_start")
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period_key"], name="actual_unique_period"),
+            models.CheckConstraint(condition=Q(value__isnull=False), name="actual_has_value"),
+        ]
+        indexes = [models.Index(fields=["kpi", "period_start"], name="actual_kpi_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.period_key}: {self.value}"
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.kpi.audit_scope()
+
+    def clean(self) -> None:
+        """Fill the period's dates from its key and check the value against the KPI's unit."""
+        period = resolve_period_key(self.kpi, self.period_key, "period_key")
+        self.period_key, self.period_start, self.period_end = period.key, period.start, period.end
+        errors: dict[str, StrOrPromise] = {}
+        if self.denominator is not None and self.denominator == 0:
+            errors["denominator"] = _("The denominator must not be zero.")
+        if (self.numerator is None) != (self.denominator is None):
+            errors["denominator" if self.denominator is None else "numerator"] = _(
+                "Give both numerator and denominator, or neither."
+            )
+        if self.kpi.aggregation == Kpi.Aggregation.RATIO and self.numerator is None and self.denominator is None:
+            errors["numerator"] = _(
+                "This KPI combines periods from numerator and denominator; enter both (e.g. 45 resolved of 60)."
+            )
+        elif self.value is None:
+            errors.setdefault("value", _("Enter a value."))
+        elif self.kpi.is_yes_no and self.value not in (Decimal(0), Decimal(1)):
+            errors["value"] = _("A yes/no KPI's value must be yes (1) or no (0).")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ActualRevision(models.Model):
+    """A value that was replaced: what it was, who had entered it, and who replaced it when.
+
+    Append-only, so the KPI page can list every value a period ever had; the audit trail records the same
+    change with its context, but this table is what value history is read from.
+    """
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="actual_revisions")
+    period_key = models.CharField(max_length=10)
+    value = kpi_value_field()
+    numerator = kpi_value_field()
+    denominator = kpi_value_field()
+    note = models.TextField(blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Actual.Source.choices)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("kpi", "period_key", "-replaced_at")
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.period_key}: {self.value} (replaced {self.replaced_at:%Y-%m-%d})"

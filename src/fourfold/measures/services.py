@@ -1,0 +1,207 @@
+"""Writes to KPIs, targets and values. Each service checks permission, validates, and runs in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fourfold.accounts.models import User
+from fourfold.accounts.permissions import Action, require
+from fourfold.measures.models import STORED_VALUE_STEP, Actual, ActualRevision, Kpi, KpiTarget, resolve_period_key
+from fourfold.strategy.models import Objective
+from fourfold.validation import apply_changes, clean_and_save
+
+KPI_FIELDS = {
+    "key",
+    "name",
+    "description",
+    "definition",
+    "unit",
+    "currency_code",
+    "duration_unit",
+    "direction",
+    "frequency",
+    "aggregation",
+    "decimals",
+    "owner",
+    "source_kind",
+    "formula",
+    "weight",
+    "baseline",
+    "baseline_period",
+    "objective",
+    "position",
+}
+
+
+@transaction.atomic
+def kpi_create(*, by: User, objective: Objective, key: str, name: str, **fields: Any) -> Kpi:
+    """Add a KPI to an objective; ``fields`` are any of the KPI's settings (unit, direction, frequency…)."""
+    scorecard = objective.perspective.scorecard
+    require(by, Action.EDIT_STRUCTURE, scorecard)
+    kpi = Kpi(scorecard=scorecard, objective=objective, key=key, name=name, position=objective.kpis.count())
+    apply_changes(kpi, fields, KPI_FIELDS - {"objective"})
+    _check_baseline_period(kpi)
+    return clean_and_save(kpi)
+
+
+@transaction.atomic
+def kpi_update(*, by: User, kpi: Kpi, changes: Mapping[str, Any]) -> Kpi:
+    """Change a KPI's definition. Changing its frequency is refused once it has values or targets."""
+    require(by, Action.EDIT_STRUCTURE, kpi.scorecard)
+    if (
+        "frequency" in changes
+        and changes["frequency"] != kpi.frequency
+        and (kpi.actuals.exists() or kpi.targets.exists())
+    ):
+        raise ValidationError({"frequency": _("The frequency cannot change once the KPI has values or targets.")})
+    objective = changes.get("objective")
+    if objective is not None and objective.perspective.scorecard_id != kpi.scorecard_id:
+        raise ValidationError({"objective": _("A KPI can only move to an objective of the same scorecard.")})
+    apply_changes(kpi, changes, KPI_FIELDS)
+    _check_baseline_period(kpi)
+    return clean_and_save(kpi)
+
+
+def _check_baseline_period(kpi: Kpi) -> None:
+    if kpi.baseline_period:
+        kpi.baseline_period = resolve_period_key(kpi, kpi.baseline_period, "baseline_period").key
+
+
+@transaction.atomic
+def kpi_delete(*, by: User, kpi: Kpi) -> None:
+    """Remove a KPI with its targets and values (all kept in the audit trail)."""
+    require(by, Action.EDIT_STRUCTURE, kpi.scorecard)
+    kpi.delete()
+
+
+@transaction.atomic
+def kpi_updaters_set(*, by: User, kpi: Kpi, users: Iterable[User] = (), groups: Iterable[Group] = ()) -> Kpi:
+    """Say who enters this KPI's values: named people and/or groups."""
+    require(by, Action.EDIT_STRUCTURE, kpi.scorecard)
+    kpi.updaters.set(list(users))
+    kpi.updater_groups.set(list(groups))
+    return kpi
+
+
+@transaction.atomic
+def kpi_target_set(
+    *,
+    by: User,
+    kpi: Kpi,
+    period_key: str,
+    target: Decimal | None = None,
+    watch_threshold: Decimal | None = None,
+    red_threshold: Decimal | None = None,
+    range_low: Decimal | None = None,
+    range_high: Decimal | None = None,
+    note: str = "",
+) -> KpiTarget:
+    """Set the target and thresholds from ``period_key`` on; they hold until a later setting replaces them."""
+    require(by, Action.SET_TARGETS, kpi)
+    canonical_key = _canonical_key(kpi, period_key)
+    setting = KpiTarget.objects.filter(kpi=kpi, period_key=canonical_key).first() or KpiTarget(
+        kpi=kpi, period_key=canonical_key
+    )
+    setting.target, setting.watch_threshold, setting.red_threshold = target, watch_threshold, red_threshold
+    setting.range_low, setting.range_high, setting.note = range_low, range_high, note
+    return clean_and_save(setting)
+
+
+@transaction.atomic
+def kpi_target_delete(*, by: User, setting: KpiTarget) -> None:
+    """Remove a target setting; the previous one then holds for its periods again."""
+    require(by, Action.SET_TARGETS, setting.kpi)
+    setting.delete()
+
+
+def _canonical_key(kpi: Kpi, period_key: str) -> str:
+    return resolve_period_key(kpi, period_key, "period_key").key
+
+
+def _keep_in_history(actual: Actual, *, replaced_by: User, replaced_at: datetime) -> None:
+    """Copy the current value into the append-only value history before it is replaced or withdrawn."""
+    ActualRevision.objects.create(
+        kpi=actual.kpi,
+        period_key=actual.period_key,
+        value=actual.value,
+        numerator=actual.numerator,
+        denominator=actual.denominator,
+        note=actual.note,
+        entered_by=actual.entered_by,
+        entered_at=actual.entered_at,
+        source=actual.source,
+        replaced_by=replaced_by,
+        replaced_at=replaced_at,
+    )
+
+
+def value_from_ratio(kpi: Kpi, numerator: Decimal, denominator: Decimal) -> Decimal:
+    """The KPI value a numerator and denominator stand for: a percentage for percent KPIs, else the ratio.
+
+    Rounded to the stored precision (2/3 has no exact decimal); numerator and denominator stay exact, and
+    periods are combined from them, so the rounding never accumulates.
+    """
+    ratio = numerator / denominator
+    value = ratio * 100 if kpi.unit == Kpi.Unit.PERCENT else ratio
+    return value.quantize(STORED_VALUE_STEP)
+
+
+@transaction.atomic
+def actual_record(
+    *,
+    by: User,
+    kpi: Kpi,
+    period_key: str,
+    value: Decimal | None = None,
+    numerator: Decimal | None = None,
+    denominator: Decimal | None = None,
+    note: str = "",
+    source: Actual.Source = Actual.Source.MANUAL,
+    entered_at: datetime | None = None,
+) -> Actual:
+    """Record a KPI value for one period; an earlier value is replaced and kept in the value history.
+
+    With a numerator and denominator the value is computed from them (so that periods can later be
+    combined by recomputing the ratio); a value given as well must agree with them to the KPI's decimals.
+    ``entered_at`` keeps the time a value was entered at its source (an import of old reports); it
+    defaults to now.
+    """
+    require(by, Action.RECORD_VALUE, kpi)
+    if numerator is not None and denominator is not None and denominator != 0:
+        implied = value_from_ratio(kpi, numerator, denominator)
+        tolerance = Decimal(1).scaleb(-kpi.decimals) / 2
+        if value is not None and abs(value - implied) > tolerance:
+            raise ValidationError(
+                {
+                    "value": _("%(value)s does not match numerator / denominator = %(implied)s.")
+                    % {"value": value, "implied": round(implied, kpi.decimals)}
+                }
+            )
+        value = implied
+    canonical_key = _canonical_key(kpi, period_key)
+    actual = Actual.objects.select_for_update().filter(kpi=kpi, period_key=canonical_key).first()
+    entered_at = entered_at or timezone.now()
+    if actual is None:
+        actual = Actual(kpi=kpi, period_key=canonical_key)
+    else:
+        _keep_in_history(actual, replaced_by=by, replaced_at=entered_at)
+    actual.value, actual.numerator, actual.denominator, actual.note = value, numerator, denominator, note
+    actual.entered_by, actual.entered_at, actual.source = by, entered_at, source
+    return clean_and_save(actual)
+
+
+@transaction.atomic
+def actual_delete(*, by: User, actual: Actual) -> None:
+    """Withdraw a reported value; it stays in the value history and the audit trail."""
+    require(by, Action.RECORD_VALUE, actual.kpi)
+    _keep_in_history(actual, replaced_by=by, replaced_at=timezone.now())
+    actual.delete()

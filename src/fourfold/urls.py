@@ -1,0 +1,14 @@
+"""URL map: each domain app owns its pages; the admin is for operators."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("fourfold.accounts.urls")),
+    path("", include("fourfold.strategy.urls")),
+    path("", include("fourfold.measures.urls")),
+    path("", include("fourfold.audit.urls")),
+]
+
+handler403 = "fourfold.accounts.views.permission_denied"
