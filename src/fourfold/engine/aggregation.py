@@ -109,21 +109,6 @@ class AggregateResult:
         return len(self.missing_periods) + self.unsupplied_count
 
 
-@dataclass(frozen=True, kw_only=True)
-class TitledTrace(Trace):
-    """A trace that names its result in its own words, such as "Inherited 300 from 2026-Q1".
-
-    :meth:`Trace.headline` knows scores, statuses, roll-ups and counts; an inherited or expected value is none
-    of these, and "Rolled up to 300" would tell the reader something that did not happen.
-    """
-
-    title: str
-
-    def headline(self) -> str:
-        """The title given at construction."""
-        return self.title
-
-
 def period_noun(frequency: Frequency | None, count: int = 1) -> str:
     """The word for ``count`` periods of ``frequency``, for the sentences of traces.
 
@@ -354,7 +339,7 @@ def inherit(
             f"the KPI is reported {source_frequency} and {source.key}, the {noun} that contains {view}, has no data"
         )
     missing = () if value is not None else (source,)
-    trace = TitledTrace(
+    trace = Trace(
         method="inherit",
         inputs=inputs,
         steps=(f"{view} lies in {source.key}",),

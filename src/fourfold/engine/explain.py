@@ -107,9 +107,14 @@ class Trace:
     reason: str
     result_kind: ResultKind = "score"
     exclusions: tuple[str, ...] = ()
+    title: str | None = None
+    """Overrides the headline where the default words would tell something that did not happen
+    ("Inherited 300 from 2026-Q1" is neither a score nor a roll-up)."""
 
     def headline(self) -> str:
         """Name the result in a few words: "Scored 5.0", "Status "Caution"", "No score"."""
+        if self.title is not None:
+            return self.title
         if self.result is None:
             return {
                 "score": "No score",
@@ -146,5 +151,6 @@ class Trace:
             "result": self.result,
             "result_kind": self.result_kind,
             "reason": self.reason,
+            "headline": self.headline(),
             "sentence": self.to_sentence(),
         }

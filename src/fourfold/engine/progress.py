@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from fourfold.engine.aggregation import TitledTrace, period_noun
+from fourfold.engine.aggregation import period_noun
 from fourfold.engine.explain import (
     ARROW,
     MINUS,
@@ -148,7 +148,7 @@ class ProgressPlan:
             f"{format_number(start)} + ({format_number(target)} {MINUS} {format_operand(start)}) {TIMES} {share} "
             f"= {format_number(value)}"
         )
-        trace = TitledTrace(
+        trace = Trace(
             method="expected_linear" if self.curve is None else "expected_curve",
             inputs=inputs,
             steps=(step,),
@@ -281,10 +281,8 @@ def _health_without_distance(
     return HealthResult(value, None, _health_trace(inputs, value, (step,), reason))
 
 
-def _health_trace(
-    inputs: dict[str, TraceValue], value: float | None, steps: tuple[str, ...], reason: str
-) -> TitledTrace:
-    return TitledTrace(
+def _health_trace(inputs: dict[str, TraceValue], value: float | None, steps: tuple[str, ...], reason: str) -> Trace:
+    return Trace(
         method="health",
         inputs=inputs,
         steps=steps,

@@ -21,6 +21,7 @@ from typing import TypeVar
 from fourfold.engine.explain import TIMES, ResultKind, Trace, TraceValue, format_number, format_score
 from fourfold.engine.scoring import (
     ScoringConfigError,
+    clamp,
     is_present,
     require_finite,
     require_score,
@@ -153,10 +154,15 @@ def weighted_mean(pairs: Sequence[tuple[float, float]]) -> float | None:
     largest = max((weight for _, weight in pairs), default=0.0)
     if largest <= 0:
         return None
-    # Weights are scaled to the largest first: products of tiny (subnormal) weights would otherwise lose
-    # their precision and push the mean outside the range of the values.
-    relative = [(value, weight / largest) for value, weight in pairs]
-    return safe_divide(math.fsum(value * weight for value, weight in relative), math.fsum(w for _, w in relative))
+    # Tiny (subnormal) weights lose precision in products and could push the mean outside the values, so
+    # weights are first scaled by a power of two, which is exact, to bring the largest near 1.
+    _, exponent = math.frexp(largest)
+    scaled = [(value, math.ldexp(weight, -exponent)) for value, weight in pairs]
+    mean = safe_divide(math.fsum(value * weight for value, weight in scaled), math.fsum(w for _, w in scaled))
+    if mean is None:
+        return None
+    counted = [value for value, weight in scaled if weight > 0]
+    return clamp(mean, min(counted), max(counted))
 
 
 def rollup_scores(

@@ -563,7 +563,7 @@ class YesNo(ScoringMethod):
 
 RuleOperator = Literal[">=", ">", "<=", "<", "=="]
 
-_OPERATOR_TESTS: Mapping[RuleOperator, Callable[[float, float], bool]] = {
+OPERATOR_TESTS: Mapping[RuleOperator, Callable[[float, float], bool]] = {
     ">=": lambda actual, reference: actual > reference or is_close(actual, reference),
     ">": lambda actual, reference: actual > reference and not is_close(actual, reference),
     "<=": lambda actual, reference: actual < reference or is_close(actual, reference),
@@ -665,7 +665,7 @@ class Rules(ScoringMethod):
             comparison = f"{format_number(actual)} {_OPERATOR_SIGNS[rule.operator]} {described}"
             if rule.factor != 1:
                 comparison += f" = {format_number(reference)}"
-            matched = _OPERATOR_TESTS[rule.operator](actual, reference)
+            matched = OPERATOR_TESTS[rule.operator](actual, reference)
             steps.append(f"rule {number}: {comparison} is {'true' if matched else 'false'}")
             if matched:
                 return self._status_result(actual, rule.status, steps, used_series, f"{comparison} (rule {number})")
