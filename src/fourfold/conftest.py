@@ -102,7 +102,8 @@ def world(db: None) -> World:
         name: make_user(name)
         for name in ("org_admin", "admin", "editor", "updater", "other_updater", "viewer", "outsider")
     }
-    organisation_member_set(by=superuser, organisation=organisation, user=users["org_admin"], is_admin=True)
+    for name, user in users.items():
+        organisation_member_set(by=superuser, organisation=organisation, user=user, is_admin=name == "org_admin")
     for name, role in (
         ("admin", Role.ADMIN),
         ("editor", Role.EDITOR),

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from fourfold.accounts.models import ScorecardMembership
-from fourfold.strategy.models import Scorecard
+from fourfold.accounts.models import ScorecardMembership, User
+from fourfold.strategy.models import Organisation, Scorecard
+
+
+def organisation_people(organisation: Organisation) -> QuerySet[User]:
+    """Active members of the organisation: the only people who can be given roles on its scorecards."""
+    return User.objects.filter(is_active=True, organisation_memberships__organisation=organisation).order_by(
+        "first_name", "last_name", "username"
+    )
 
 
 def scorecard_members(scorecard: Scorecard) -> QuerySet[ScorecardMembership]:

@@ -21,6 +21,16 @@ def scorecard_member_set(
     require(by, Action.MANAGE_MEMBERS, scorecard)
     if (user is None) == (group is None):
         raise ValidationError({"user": _("Choose a user or a group, not both.")})
+    if (
+        user is not None
+        and not user.organisation_memberships.filter(organisation_id=scorecard.organisation_id).exists()
+    ):
+        raise ValidationError(
+            {
+                "user": _("%(user)s is not a member of %(organisation)s; an organisation admin adds people first.")
+                % {"user": user, "organisation": scorecard.organisation}
+            }
+        )
     membership = ScorecardMembership.objects.filter(
         scorecard=scorecard, user=user, group=group
     ).first() or ScorecardMembership(scorecard=scorecard, user=user, group=group)

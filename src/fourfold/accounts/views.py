@@ -32,7 +32,7 @@ def scorecard_members(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     """List a scorecard's members; admins add people or groups and change roles."""
     scorecard = get_object_or_404(Scorecard.objects.select_related("organisation"), pk=scorecard_id)
     require(request.user, Action.VIEW, scorecard)
-    form = MemberForm(request.POST or None)
+    form = MemberForm(request.POST or None, organisation=scorecard.organisation)
     if request.method == "POST":
         require(request.user, Action.MANAGE_MEMBERS, scorecard)
         if form.is_valid():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
 from fourfold.accounts.models import User
 from fourfold.accounts.permissions import scorecards_visible_to
+from fourfold.engine.periods import Frequency
 from fourfold.measures.models import Actual, Kpi, KpiTarget
 from fourfold.measures.selectors import latest_actuals_by_kpi, target_in_effect, target_settings_by_kpi
 from fourfold.strategy.models import Objective, Perspective, Scorecard
@@ -44,8 +46,13 @@ class PerspectiveRow:
     objectives: list[ObjectiveRow] = field(default_factory=list)
 
 
-def scorecard_overview(scorecard: Scorecard) -> list[PerspectiveRow]:
-    """Perspectives → objectives → KPIs with latest values and targets, in five queries in all."""
+def scorecard_overview(scorecard: Scorecard, *, today: date) -> list[PerspectiveRow]:
+    """Perspectives → objectives → KPIs with latest values and targets, in five queries in all.
+
+    The target shown is the one in force for the latest value's period, or for the current period when the
+    KPI has no value yet.
+    """
+    calendar = scorecard.organisation.calendar
     kpis = Prefetch("kpis", queryset=Kpi.objects.select_related("owner").order_by("position", "id"))
     objectives = Prefetch(
         "objectives",
@@ -67,7 +74,10 @@ def scorecard_overview(scorecard: Scorecard) -> list[PerspectiveRow]:
             objective_row = ObjectiveRow(objective)
             for kpi in objective.kpis.all():
                 actual = latest.get(kpi.pk)
-                target = target_in_effect(settings.get(kpi.pk, []), actual.period_start) if actual else None
+                period_start = (
+                    actual.period_start if actual else calendar.period_containing(today, Frequency(kpi.frequency)).start
+                )
+                target = target_in_effect(settings.get(kpi.pk, []), period_start)
                 objective_row.kpis.append(KpiRow(kpi, actual, target))
             perspective_row.objectives.append(objective_row)
         rows.append(perspective_row)

@@ -46,7 +46,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
         "strategy/scorecard_detail.html",
         {
             "scorecard": scorecard,
-            "perspectives": scorecard_overview(scorecard),
+            "perspectives": scorecard_overview(scorecard, today=timezone.localdate()),
             "children": children,
             "initiatives": initiatives_for_scorecard(scorecard, today=timezone.localdate()),
             "parent_visible": scorecard.parent_id in visible_ids,

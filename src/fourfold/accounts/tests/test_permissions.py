@@ -167,3 +167,23 @@ def test_anonymous_visitors_are_sent_to_sign_in(world, client, action):
     response = getattr(client, method)(url_for(world), data)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_roles_go_only_to_people_of_the_organisation(world):
+    from django.core.exceptions import ValidationError
+
+    from fourfold.conftest import make_user
+
+    stranger = make_user("stranger")
+    with pytest.raises(ValidationError, match="not a member of Acme Learning"):
+        scorecard_member_set(by=world.admin, scorecard=world.scorecard, user=stranger, role=Role.VIEWER)
+
+
+def test_member_form_offers_only_people_of_the_organisation(world, client):
+    from fourfold.conftest import make_user
+
+    make_user("stranger", first_name="Somebody", last_name="Elsewhere")
+    client.force_login(world.admin)
+    page = client.get(reverse("accounts:scorecard_members", args=[world.scorecard.pk])).content.decode()
+    assert "outsider" in page
+    assert "Somebody Elsewhere" not in page

@@ -89,3 +89,16 @@ def test_form_errors_appear_next_to_the_field(world, client):
     page = response.content.decode()
     assert 'id="id_period_key-error"' in page
     assert "quarterly period but a monthly period" in page
+
+
+def test_a_kpi_without_values_shows_the_target_for_the_current_period(world):
+    import datetime as dt
+
+    from fourfold.strategy.selectors import scorecard_overview
+
+    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80))
+    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-06", target=Decimal(90))
+    rows = scorecard_overview(world.scorecard, today=dt.date(2026, 3, 15))
+    (kpi_row,) = [kpi for perspective in rows for objective in perspective.objectives for kpi in objective.kpis]
+    assert kpi_row.latest is None
+    assert kpi_row.target.target == 80
