@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from fourfold.accounts.models import OrganisationMembership, Role, ScorecardMembership
@@ -69,6 +69,10 @@ ACTION_PHRASES: dict[Action, str] = {
 }
 
 
+ORGANISATION_ADMIN_MARK = "org-admin"
+"""Marks the organisation-admin row in the combined role query; never a stored role."""
+
+
 def is_organisation_admin(user: User | AnonymousUser, organisation_id: int) -> bool:
     """Superusers and the organisation's admins manage everything in it."""
     if not user.is_authenticated:
@@ -89,15 +93,23 @@ def effective_role(user: User | AnonymousUser, scorecard: Scorecard) -> Role | N
     if scorecard.pk in cache:
         return cache[scorecard.pk]
     role: Role | None
-    if is_organisation_admin(user, scorecard.organisation_id):
+    if user.is_superuser:
         role = Role.ADMIN
     else:
+        # One query: whether the user administers the organisation, and every role granted directly or via a group.
+        org_admin = OrganisationMembership.objects.filter(
+            organisation_id=scorecard.organisation_id, user=user, is_admin=True
+        ).values_list(Value(ORGANISATION_ADMIN_MARK, output_field=CharField()), flat=True)
         granted = (
             ScorecardMembership.objects.filter(scorecard=scorecard)
-            .filter(Q(user=user) | Q(group__in=user.groups.all()))
+            .filter(Q(user=user) | Q(group__user=user))
             .values_list("role", flat=True)
         )
-        role = max((Role(value) for value in granted), key=lambda item: item.rank, default=None)
+        found = set(granted.union(org_admin))
+        if ORGANISATION_ADMIN_MARK in found:
+            role = Role.ADMIN
+        else:
+            role = max((Role(value) for value in found), key=lambda item: item.rank, default=None)
     cache[scorecard.pk] = role
     return role
 

@@ -69,7 +69,6 @@ class Target:
     second from the start of the first fiscal year that begins at least six months into it."""
 
     target: float | None = None
-    watch: float | None = None
     red: float | None = None
     note: str = ""
     low: float | None = None

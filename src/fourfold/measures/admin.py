@@ -6,7 +6,7 @@ from fourfold.measures.models import Actual, ActualRevision, Kpi, KpiTarget
 class KpiTargetInline(admin.TabularInline[KpiTarget, Kpi]):
     model = KpiTarget
     extra = 0
-    fields = ("period_key", "target", "watch_threshold", "red_threshold", "range_low", "range_high", "note")
+    fields = ("period_key", "target", "red_flag", "range_low", "range_high", "scoring_method", "note")
 
 
 @admin.register(Kpi)
@@ -31,7 +31,7 @@ class KpiAdmin(admin.ModelAdmin[Kpi]):
 
 @admin.register(KpiTarget)
 class KpiTargetAdmin(admin.ModelAdmin[KpiTarget]):
-    list_display = ("kpi", "period_key", "target", "watch_threshold", "red_threshold")
+    list_display = ("kpi", "period_key", "target", "red_flag", "scoring_method")
     search_fields = ("kpi__key", "kpi__name")
     list_filter = ("kpi__scorecard__organisation",)
     autocomplete_fields = ("kpi",)

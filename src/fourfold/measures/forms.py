@@ -25,8 +25,7 @@ class TargetForm(forms.Form):
 
     period_key = forms.CharField(label=_("From period"), max_length=10)
     target = value_input(_("Target"))
-    watch_threshold = value_input(_("Watch threshold"))
-    red_threshold = value_input(_("Red flag"))
+    red_flag = value_input(_("Red flag"), help_text=_("Where the KPI turns off target."))
     range_low = value_input(_("Range low"))
     range_high = value_input(_("Range high"))
     note = forms.CharField(label=_("Note"), required=False)

@@ -15,7 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from fourfold.audit.models import ChangeLoggedModel
+from fourfold.engine.formulas import FormulaError, parse_formula
 from fourfold.engine.periods import Frequency, Period, PeriodKeyError
+from fourfold.engine.rollup import ValueRollupMethod
+from fourfold.engine.scoring import METHODS, ScoringConfigError, method_from_config
 from fourfold.strategy.models import Objective, Scorecard, non_negative_weight
 
 FREQUENCY_CHOICES = [(frequency.value, frequency.value.capitalize()) for frequency in Frequency]
@@ -97,6 +100,29 @@ class Kpi(ChangeLoggedModel):
     source_kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.MANUAL)
     formula = models.TextField(blank=True, help_text=_("For formula KPIs: an expression over other KPI keys."))
     weight = non_negative_weight()
+    missing_policy = models.CharField(
+        max_length=10,
+        choices=[
+            ("no_data", _("no data")),
+            ("zero", _("treat as zero")),
+            ("last_known", _("use the last known value")),
+        ],
+        default="no_data",
+        help_text=_("For formula KPIs: what a missing input means."),
+    )
+    rollup_sources = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="rolled_up_into",
+        help_text=_("KPIs of child scorecards whose values make this one (company revenue from its departments)."),
+    )
+    value_rollup = models.CharField(
+        max_length=8,
+        choices=[(method.value, method.value) for method in ValueRollupMethod],
+        default=ValueRollupMethod.SUM,
+        help_text=_("How the sources combine: sum, average, min, max, or ratio of summed numerators/denominators."),
+    )
     baseline = kpi_value_field(help_text=_("The starting point progress is measured from."))
     baseline_period = models.CharField(max_length=10, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
@@ -151,6 +177,11 @@ class Kpi(ChangeLoggedModel):
             errors["baseline"] = _("A yes/no KPI's baseline must be yes (1) or no (0).")
         if self.source_kind == self.SourceKind.FORMULA and not self.formula.strip():
             errors["formula"] = _("A formula KPI needs a formula, e.g. revenue / active_learners.")
+        if self.source_kind == self.SourceKind.FORMULA and self.formula.strip():
+            try:
+                parse_formula(self.formula)
+            except FormulaError as error:
+                errors["formula"] = str(error)
         if self.source_kind != self.SourceKind.FORMULA and self.formula.strip():
             errors["formula"] = _("Only formula KPIs have a formula; set the data source to Formula.")
         if errors:
@@ -180,21 +211,13 @@ def check_range_target(setting: KpiTarget) -> None:
 
 
 def check_threshold_order(setting: KpiTarget, *, higher_is_better: bool) -> None:
-    """Thresholds must sit on the bad side of the target, the red flag beyond the watch threshold."""
+    """The red flag must sit on the bad side of the target: below it when higher is better, above when lower."""
     ordered = [
         (name, value)
-        for name, value in (
-            ("target", setting.target),
-            ("watch_threshold", setting.watch_threshold),
-            ("red_threshold", setting.red_threshold),
-        )
+        for name, value in (("target", setting.target), ("red_flag", setting.red_flag))
         if value is not None
     ]
-    labels = {
-        "target": _("the target"),
-        "watch_threshold": _("the watch threshold"),
-        "red_threshold": _("the red flag"),
-    }
+    labels = {"target": _("the target"), "red_flag": _("the red flag")}
     for (earlier_name, earlier), (name, value) in itertools.pairwise(ordered):
         wrong_side = value > earlier if higher_is_better else value < earlier
         if wrong_side:
@@ -226,8 +249,18 @@ class KpiTarget(ChangeLoggedModel):
     target = kpi_value_field()
     range_low = kpi_value_field(help_text=_("For within-a-range KPIs: lowest good value."))
     range_high = kpi_value_field(help_text=_("For within-a-range KPIs: highest good value."))
-    watch_threshold = kpi_value_field(help_text=_("Where the status turns from on target to watch."))
-    red_threshold = kpi_value_field(help_text=_("Where the status turns off target (the red flag)."))
+    red_flag = kpi_value_field(
+        help_text=_("Where the KPI turns off target; between it and the target the status is 'watch'.")
+    )
+    scoring_method = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[(name, name.replace("_", " ")) for name in METHODS],
+        help_text=_("Leave empty for the default: goal/red flag, linear from the baseline, or ratio to target."),
+    )
+    scoring_parameters = models.JSONField(
+        default=dict, blank=True, help_text=_("Parameters of the chosen scoring method, e.g. breakpoints.")
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -252,10 +285,13 @@ class KpiTarget(ChangeLoggedModel):
         period = resolve_period_key(self.kpi, self.period_key, "period_key")
         self.period_key, self.period_start = period.key, period.start
         kpi = self.kpi
+        if self.scoring_method or self.scoring_parameters:
+            self.check_scoring_method()
+            return
         if kpi.is_yes_no:
             errors: dict[str, StrOrPromise] = {
                 name: _("A yes/no KPI has no thresholds; its target is yes or no.")
-                for name in ("range_low", "range_high", "watch_threshold", "red_threshold")
+                for name in ("range_low", "range_high", "red_flag")
                 if getattr(self, name) is not None
             }
             if self.target not in (Decimal(0), Decimal(1)):
@@ -269,6 +305,18 @@ class KpiTarget(ChangeLoggedModel):
         if self.target is None:
             raise ValidationError({"target": _("Enter a target.")})
         check_threshold_order(self, higher_is_better=kpi.direction == Kpi.Direction.HIGHER)
+
+    def check_scoring_method(self) -> None:
+        """An explicit method must exist and get exactly the parameters it needs (a goal needs a red flag)."""
+        if not self.scoring_method:
+            raise ValidationError(
+                {"scoring_method": _("Parameters belong to a scoring method: choose one, or clear the parameters.")}
+            )
+        try:
+            method_from_config(self.scoring_method, self.scoring_parameters or {})
+        except ScoringConfigError as error:
+            field = "scoring_method" if self.scoring_method not in METHODS else "scoring_parameters"
+            raise ValidationError({field: f"{self.kpi.key}: {error}"}) from error
 
 
 class Actual(ChangeLoggedModel):

@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 
 from fourfold.accounts.models import User
 from fourfold.accounts.permissions import Action, require
+from fourfold.engine.formulas import FormulaError, Unit, UnitKind, check_formulas, infer_unit, parse_formula
 from fourfold.measures.models import STORED_VALUE_STEP, Actual, ActualRevision, Kpi, KpiTarget, resolve_period_key
 from fourfold.strategy.models import Objective
+from fourfold.strategy.selectors import tree_of
 from fourfold.validation import apply_changes, clean_and_save
 
 KPI_FIELDS = {
@@ -39,7 +41,38 @@ KPI_FIELDS = {
     "baseline_period",
     "objective",
     "position",
+    "missing_policy",
+    "value_rollup",
 }
+
+
+def check_scorecard_formulas(kpi: Kpi, *, removing: bool = False) -> None:
+    """Check every formula of the KPI's scorecard as it would be after this change.
+
+    Catches syntax errors, references to unknown KPIs, cycles (named in order) and unit mismatches, and
+    also a rename or deletion that would break another KPI's formula. The error goes on ``formula`` for
+    the KPI being saved, or on ``key`` when it is another KPI's formula that breaks.
+    """
+    others = list(Kpi.objects.filter(scorecard_id=kpi.scorecard_id).exclude(pk=kpi.pk))
+    kpis = others if removing else [*others, kpi]
+    if not any(candidate.source_kind == Kpi.SourceKind.FORMULA for candidate in kpis):
+        return
+    units = {
+        candidate.key: Unit(UnitKind(candidate.unit), candidate.currency_code or candidate.duration_unit)
+        for candidate in kpis
+    }
+    try:
+        formulas = {
+            candidate.key: parse_formula(candidate.formula)
+            for candidate in kpis
+            if candidate.source_kind == Kpi.SourceKind.FORMULA and candidate.formula
+        }
+        check_formulas(formulas, units.keys())
+        for key, formula in formulas.items():
+            infer_unit(formula, units, declared=units[key])
+    except FormulaError as error:
+        own = not removing and kpi.source_kind == Kpi.SourceKind.FORMULA and kpi.key in str(error)
+        raise ValidationError({"formula" if own else "key": str(error)}) from error
 
 
 @transaction.atomic
@@ -50,7 +83,10 @@ def kpi_create(*, by: User, objective: Objective, key: str, name: str, **fields:
     kpi = Kpi(scorecard=scorecard, objective=objective, key=key, name=name, position=objective.kpis.count())
     apply_changes(kpi, fields, KPI_FIELDS - {"objective"})
     _check_baseline_period(kpi)
-    return clean_and_save(kpi)
+    kpi.full_clean()
+    check_scorecard_formulas(kpi)
+    kpi.save()
+    return kpi
 
 
 @transaction.atomic
@@ -68,7 +104,10 @@ def kpi_update(*, by: User, kpi: Kpi, changes: Mapping[str, Any]) -> Kpi:
         raise ValidationError({"objective": _("A KPI can only move to an objective of the same scorecard.")})
     apply_changes(kpi, changes, KPI_FIELDS)
     _check_baseline_period(kpi)
-    return clean_and_save(kpi)
+    kpi.full_clean()
+    check_scorecard_formulas(kpi)
+    kpi.save()
+    return kpi
 
 
 def _check_baseline_period(kpi: Kpi) -> None:
@@ -80,6 +119,7 @@ def _check_baseline_period(kpi: Kpi) -> None:
 def kpi_delete(*, by: User, kpi: Kpi) -> None:
     """Remove a KPI with its targets and values (all kept in the audit trail)."""
     require(by, Action.EDIT_STRUCTURE, kpi.scorecard)
+    check_scorecard_formulas(kpi, removing=True)
     kpi.delete()
 
 
@@ -93,25 +133,59 @@ def kpi_updaters_set(*, by: User, kpi: Kpi, users: Iterable[User] = (), groups: 
 
 
 @transaction.atomic
+def kpi_rollup_sources_set(*, by: User, kpi: Kpi, sources: Iterable[Kpi]) -> Kpi:
+    """Make a KPI's value the roll-up of KPIs on scorecards cascading from its own (revenue of departments).
+
+    Sources must sit below the KPI's scorecard, so a value can never feed itself, and share its unit.
+    """
+    require(by, Action.EDIT_STRUCTURE, kpi.scorecard)
+    chosen = list(sources)
+    below = {card.pk for card in tree_of(kpi.scorecard)} - {kpi.scorecard_id}
+    wrong = [source for source in chosen if source.scorecard_id not in below]
+    if wrong:
+        raise ValidationError(
+            {
+                "rollup_sources": _("%(kpi)s is not on a scorecard cascading from %(scorecard)s.")
+                % {"kpi": wrong[0], "scorecard": kpi.scorecard}
+            }
+        )
+    mismatched = [source for source in chosen if (source.unit, source.currency_code) != (kpi.unit, kpi.currency_code)]
+    if mismatched:
+        raise ValidationError(
+            {
+                "rollup_sources": _("%(kpi)s is measured in another unit than %(target)s.")
+                % {"kpi": mismatched[0], "target": kpi}
+            }
+        )
+    kpi.rollup_sources.set(chosen)
+    return kpi
+
+
+@transaction.atomic
 def kpi_target_set(
     *,
     by: User,
     kpi: Kpi,
     period_key: str,
     target: Decimal | None = None,
-    watch_threshold: Decimal | None = None,
-    red_threshold: Decimal | None = None,
+    red_flag: Decimal | None = None,
     range_low: Decimal | None = None,
     range_high: Decimal | None = None,
     note: str = "",
+    scoring_method: str = "",
+    scoring_parameters: Mapping[str, Any] | None = None,
 ) -> KpiTarget:
-    """Set the target and thresholds from ``period_key`` on; they hold until a later setting replaces them."""
+    """Set the target and thresholds from ``period_key`` on; they hold until a later setting replaces them.
+
+    ``scoring_method`` (with its parameters) overrides the default way of scoring for these periods.
+    """
     require(by, Action.SET_TARGETS, kpi)
     canonical_key = _canonical_key(kpi, period_key)
     setting = KpiTarget.objects.filter(kpi=kpi, period_key=canonical_key).first() or KpiTarget(
         kpi=kpi, period_key=canonical_key
     )
-    setting.target, setting.watch_threshold, setting.red_threshold = target, watch_threshold, red_threshold
+    setting.target, setting.red_flag = target, red_flag
+    setting.scoring_method, setting.scoring_parameters = scoring_method, dict(scoring_parameters or {})
     setting.range_low, setting.range_high, setting.note = range_low, range_high, note
     return clean_and_save(setting)
 

@@ -12,15 +12,18 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fourfold.accounts.permissions import Action, can, require
 from fourfold.audit.selectors import history_for_object
+from fourfold.engine.periods import Frequency, PeriodKeyError
 from fourfold.forms import show_validation_error
 from fourfold.http import acting_user
 from fourfold.measures.forms import ActualForm, TargetForm
 from fourfold.measures.models import Kpi
+from fourfold.measures.scoring import kpi_history
 from fourfold.measures.selectors import actuals_for_kpi, target_in_effect, value_history_for_kpi
 from fourfold.measures.services import actual_record, kpi_target_set
 
@@ -39,13 +42,30 @@ def _render_kpi(
     """The KPI page; ``bound_form`` is a submitted form shown again with its errors."""
     settings = list(kpi.targets.order_by("period_start"))
     actuals = list(actuals_for_kpi(kpi))
-    rows = [(actual, target_in_effect(settings, actual.period_start)) for actual in actuals]
+    calendar = kpi.scorecard.organisation.calendar
+    periods = sorted({calendar.parse(actual.period_key) for actual in actuals})
+    today = timezone.localdate()
+    selected_key = request.GET.get("period") or (periods[-1].key if periods else "")
+    period_error = ""
+    try:
+        selected = calendar.parse(selected_key, expected=Frequency(kpi.frequency)) if selected_key else None
+    except PeriodKeyError as error:
+        period_error, selected = str(error), None
+    if selected is not None and selected not in periods:
+        periods = sorted([*periods, selected])
+    results = kpi_history(kpi, periods, today=today)
+    rows = [
+        (actual, target_in_effect(settings, actual.period_start), results.get(actual.period_key)) for actual in actuals
+    ]
     return render(
         request,
         "measures/kpi_detail.html",
         {
             "kpi": kpi,
             "scorecard": kpi.scorecard,
+            "selected": None if selected is None else results[selected.key],
+            "selected_period": selected,
+            "period_error": period_error,
             "rows": rows,
             "target_settings": list(reversed(settings)),
             "revisions": value_history_for_kpi(kpi),

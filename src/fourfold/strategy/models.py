@@ -3,6 +3,7 @@ objectives) and how we believe the aims connect (cause-and-effect links)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
@@ -10,17 +11,20 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from fourfold.audit.models import ChangeLoggedModel
 from fourfold.engine.periods import FiscalCalendar, FiscalYearNaming, Frequency
+from fourfold.engine.rollup import RollupMethod
+from fourfold.engine.status import DEFAULT_LEVELS, NO_DATA, Status, StatusScheme
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-def non_negative_weight() -> models.DecimalField[object, object]:
+def non_negative_weight() -> models.DecimalField[Decimal | float | str | Combinable, Decimal]:
     """A weight field: roll-ups multiply by it, so it must never be negative."""
     return models.DecimalField(
         max_digits=9,
@@ -32,6 +36,14 @@ def non_negative_weight() -> models.DecimalField[object, object]:
 
 
 NodeT = TypeVar("NodeT", bound=models.Model)
+
+
+ROLLUP_CHOICES = [(method.value, method.value.replace("_", " ").capitalize()) for method in RollupMethod]
+
+
+def rollup_method_field() -> models.CharField:  # type: ignore[type-arg]
+    """How a node's children combine into its score; the weighted average is what most tools do."""
+    return models.CharField(max_length=16, choices=ROLLUP_CHOICES, default=RollupMethod.WEIGHTED_AVERAGE)
 
 
 def reject_cycle(
@@ -83,11 +95,55 @@ class Organisation(ChangeLoggedModel):
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.pk, None
 
+    def status_scheme(self, levels: list[StatusLevel] | None = None) -> StatusScheme:
+        """The organisation's status scheme, or the default one (on target, watch, off target, no data).
+
+        ``levels`` may be passed when already fetched, to spare the query.
+        """
+        rows = list(self.status_levels.all()) if levels is None else levels
+        if not rows:
+            return StatusScheme()
+        statuses = [
+            Status(row.key, row.name, row.colour, None if row.min_score is None else float(row.min_score))
+            for row in rows
+        ]
+        ranked = [status for status, row in zip(statuses, rows, strict=True) if not row.is_no_data]
+        no_data = next((status for status, row in zip(statuses, rows, strict=True) if row.is_no_data), NO_DATA)
+        return StatusScheme(tuple(ranked) or DEFAULT_LEVELS, no_data)
+
     def clean(self) -> None:
         if self.default_currency and not (
             len(self.default_currency) == 3 and self.default_currency.isalpha() and self.default_currency.isupper()
         ):
             raise ValidationError({"default_currency": _("Expected a three-letter ISO 4217 code such as EUR.")})
+
+
+class StatusLevel(ChangeLoggedModel):
+    """One status of an organisation's scheme (up to seven, plus "no data"), with its name, colour and floor.
+
+    Kept per organisation because what "watch" means, and whether a school wants five colours, is theirs to
+    decide; the whole scheme is validated by the engine before it is saved.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_levels")
+    position = models.PositiveSmallIntegerField(default=0)
+    key = models.SlugField(max_length=30)
+    name = models.CharField(max_length=60)
+    colour = models.CharField(max_length=7, help_text=_("#RRGGBB"))
+    min_score = models.DecimalField(
+        max_digits=5, decimal_places=3, null=True, blank=True, help_text=_("Lowest score (0–10) that earns it.")
+    )
+    is_no_data = models.BooleanField(default=False, help_text=_("Shown when there is no value to score."))
+
+    class Meta:
+        ordering = ("organisation", "position")
+        constraints = [models.UniqueConstraint(fields=["organisation", "key"], name="status_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.organisation_id, None
 
 
 class OrgUnit(ChangeLoggedModel):
@@ -178,6 +234,15 @@ class Scorecard(ChangeLoggedModel):
         validators=[MaxValueValidator(365)],
         help_text=_("Values for a period are due this many days after it ends."),
     )
+    grace_days = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Extra days before a missing value counts as overdue."),
+    )
+    overdue_as_no_data = models.BooleanField(
+        default=False, help_text=_("Leave overdue KPIs out of roll-ups, so a stale value cannot keep a parent green.")
+    )
+    rollup_method = rollup_method_field()
 
     class Meta:
         ordering = ("organisation", "name")
@@ -224,6 +289,7 @@ class Perspective(ChangeLoggedModel):
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     weight = non_negative_weight()
+    rollup_method = rollup_method_field()
 
     class Meta:
         ordering = ("scorecard", "position", "id")
@@ -267,6 +333,7 @@ class Objective(ChangeLoggedModel):
         related_name="aligned_children",
         help_text=_("The objective on the parent scorecard that this one supports."),
     )
+    rollup_method = rollup_method_field()
 
     class Meta:
         ordering = ("perspective", "position", "id")

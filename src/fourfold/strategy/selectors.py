@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from fourfold.accounts.models import User
 from fourfold.accounts.permissions import scorecards_visible_to
-from fourfold.engine.periods import Frequency
-from fourfold.measures.models import Actual, Kpi, KpiTarget
-from fourfold.measures.selectors import latest_actuals_by_kpi, target_in_effect, target_settings_by_kpi
-from fourfold.strategy.models import Objective, Perspective, Scorecard
+from fourfold.engine.evaluate import KpiResult, ObjectiveResult, PerspectiveResult
+from fourfold.measures.models import Actual, Kpi
+from fourfold.strategy.models import Objective, Scorecard
+
+if TYPE_CHECKING:
+    from fourfold.measures.scoring import ScorecardEvaluation
 
 
 def scorecard_list_for_user(user: User | AnonymousUser) -> QuerySet[Scorecard]:
@@ -25,60 +28,63 @@ def scorecard_list_for_user(user: User | AnonymousUser) -> QuerySet[Scorecard]:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class KpiRow:
-    """One KPI on the scorecard page: its latest value and the target in force for that period."""
+    """One KPI on the scorecard page: its evaluation, its definition (for units) and when it was last updated."""
 
+    result: KpiResult
     kpi: Kpi
-    latest: Actual | None
-    target: KpiTarget | None
+    last_update: Actual | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ObjectiveRow:
+    result: ObjectiveResult
     objective: Objective
-    kpis: list[KpiRow] = field(default_factory=list)
+    kpis: list[KpiRow]
 
 
-@dataclass
+@dataclass(frozen=True)
 class PerspectiveRow:
-    perspective: Perspective
-    objectives: list[ObjectiveRow] = field(default_factory=list)
+    result: PerspectiveResult
+    objectives: list[ObjectiveRow]
 
 
-def scorecard_overview(scorecard: Scorecard, *, today: date) -> list[PerspectiveRow]:
-    """Perspectives → objectives → KPIs with latest values and targets, in five queries in all.
-
-    The target shown is the one in force for the latest value's period, or for the current period when the
-    KPI has no value yet.
-    """
-    calendar = scorecard.organisation.calendar
-    kpis = Prefetch("kpis", queryset=Kpi.objects.select_related("owner").order_by("position", "id"))
-    objectives = Prefetch(
-        "objectives",
-        queryset=Objective.objects.select_related("owner").prefetch_related(kpis).order_by("position", "id"),
-    )
-    perspectives = list(scorecard.perspectives.prefetch_related(objectives).order_by("position", "id"))
-    kpi_ids = [
-        kpi.pk
-        for perspective in perspectives
-        for objective in perspective.objectives.all()
-        for kpi in objective.kpis.all()
-    ]
-    latest = latest_actuals_by_kpi(kpi_ids)
-    settings = target_settings_by_kpi(kpi_ids)
-    rows = []
-    for perspective in perspectives:
-        perspective_row = PerspectiveRow(perspective)
-        for objective in perspective.objectives.all():
-            objective_row = ObjectiveRow(objective)
-            for kpi in objective.kpis.all():
-                actual = latest.get(kpi.pk)
-                period_start = (
-                    actual.period_start if actual else calendar.period_containing(today, Frequency(kpi.frequency)).start
+def scorecard_rows(evaluation: ScorecardEvaluation) -> list[PerspectiveRow]:
+    """The evaluated tree shaped for the scorecard page, with each KPI's and objective's stored row."""
+    return [
+        PerspectiveRow(
+            perspective,
+            [
+                ObjectiveRow(
+                    objective,
+                    evaluation.objectives[objective.id],
+                    [
+                        KpiRow(result, evaluation.kpis[result.kpi.id], evaluation.last_updates.get(result.kpi.id))
+                        for result in objective.kpis
+                    ],
                 )
-                target = target_in_effect(settings.get(kpi.pk, []), period_start)
-                objective_row.kpis.append(KpiRow(kpi, actual, target))
-            perspective_row.objectives.append(objective_row)
-        rows.append(perspective_row)
-    return rows
+                for objective in perspective.objectives
+            ],
+        )
+        for perspective in evaluation.result.perspectives
+    ]
+
+
+def descendants(root: Scorecard, all_cards: list[Scorecard]) -> list[Scorecard]:
+    """``root`` and every scorecard cascading from it, parents first."""
+    children: dict[int | None, list[Scorecard]] = defaultdict(list)
+    for card in all_cards:
+        children[card.parent_id].append(card)
+    ordered, queue = [], [root]
+    while queue:
+        card = queue.pop(0)
+        ordered.append(card)
+        queue.extend(children[card.pk])
+    return ordered
+
+
+def tree_of(root: Scorecard) -> list[Scorecard]:
+    """``root`` and its descendants, read in one query."""
+    cards = Scorecard.objects.filter(organisation_id=root.organisation_id).select_related("org_unit").order_by("name")
+    return descendants(root, list(cards))

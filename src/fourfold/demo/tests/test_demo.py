@@ -168,8 +168,8 @@ def test_values_follow_trends_with_red_items(loaded: DemoResult):
     assert sum(values[-6:]) / 6 > sum(values[:6]) / 6  # acquisition cost worsens
     latest_red = KpiTarget.objects.filter(kpi=cac).order_by("-period_start").first()
     assert latest_red is not None
-    assert latest_red.red_threshold is not None
-    assert values[-3] > latest_red.red_threshold  # the event month is off target
+    assert latest_red.red_flag is not None
+    assert values[-3] > latest_red.red_flag  # the event month is off target
     assert Actual.objects.exclude(note="").count() >= 10
 
 
@@ -210,7 +210,7 @@ def test_targets_and_thresholds_change_at_a_fiscal_year_start(loaded: DemoResult
         assert changed.exists()
         assert {setting.period_start for setting in changed} == {window.target_change}
         assert window.target_change.month == organisation.fiscal_year_start_month
-        assert changed.exclude(watch_threshold=None).exclude(red_threshold=None).exists()
+        assert changed.exclude(red_flag=None).exists()
     assert KpiTarget.objects.exclude(range_low=None).exists()
 
 

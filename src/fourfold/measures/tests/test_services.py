@@ -138,7 +138,7 @@ def test_yes_no_kpis_take_yes_or_no_only(world):
     with pytest.raises(ValidationError, match="yes \\(1\\) or no \\(0\\)"):
         kpi_target_set(by=world.editor, kpi=launched, period_key="2026-01", target=Decimal(2))
     with pytest.raises(ValidationError, match="no thresholds"):
-        kpi_target_set(by=world.editor, kpi=launched, period_key="2026-01", target=Decimal(1), red_threshold=Decimal(0))
+        kpi_target_set(by=world.editor, kpi=launched, period_key="2026-01", target=Decimal(1), red_flag=Decimal(0))
     with pytest.raises(ValidationError, match="yes \\(1\\) or no \\(0\\)"):
         actual_record(by=world.editor, kpi=launched, period_key="2026-01", value=Decimal("0.5"))
     assert kpi_target_set(by=world.editor, kpi=launched, period_key="2026-01", target=Decimal(1)).target == 1
@@ -147,14 +147,8 @@ def test_yes_no_kpis_take_yes_or_no_only(world):
 @pytest.mark.parametrize(
     ("direction", "thresholds", "field", "message"),
     [
-        ("higher", {"target": 80, "watch_threshold": 85}, "watch_threshold", "must not be above the target (80)"),
-        (
-            "higher",
-            {"target": 80, "watch_threshold": 70, "red_threshold": 75},
-            "red_threshold",
-            "above the watch threshold",
-        ),
-        ("lower", {"target": 5, "red_threshold": 3}, "red_threshold", "must not be below the target (5)"),
+        ("higher", {"target": 80, "red_flag": 85}, "red_flag", "must not be above the target (80)"),
+        ("lower", {"target": 5, "red_flag": 3}, "red_flag", "must not be below the target (5)"),
         ("range", {"range_low": 10, "range_high": 5}, "range_high", "must not be below the lowest"),
         ("range", {"target": 12}, "range_low", "lowest and highest good values"),
         ("higher", {}, "target", "Enter a target"),
@@ -169,7 +163,7 @@ def test_thresholds_out_of_order_are_refused(world, direction, thresholds, field
 
 
 def test_targets_hold_until_changed(world):
-    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80), red_threshold=Decimal(60))
+    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80), red_flag=Decimal(60))
     kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-07", target=Decimal(85))
     settings = target_settings_by_kpi([world.kpi.pk])[world.kpi.pk]
     assert target_in_effect(settings, dt.date(2025, 12, 1)) is None

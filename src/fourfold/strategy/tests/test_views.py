@@ -29,18 +29,28 @@ def test_home_lists_the_kpis_the_user_reports_on(world, client):
     assert reverse("measures:kpi_detail", args=[world.kpi.pk]) in page
 
 
-def test_scorecard_page_shows_latest_value_and_the_target_in_force(world, client):
-    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80))
-    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-04", target=Decimal(85))
+def test_scorecard_page_scores_the_chosen_period_and_says_why(world, client):
+    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80), red_flag=Decimal(60))
+    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-04", target=Decimal(85), red_flag=Decimal(70))
     actual_record(by=world.updater, kpi=world.kpi, period_key="2026-02", value=Decimal("71.25"))
     actual_record(by=world.updater, kpi=world.kpi, period_key="2026-03", value=Decimal("74.5"))
     client.force_login(world.viewer)
-    page = client.get(reverse("strategy:scorecard_detail", args=[world.scorecard.pk])).content.decode()
+    url = reverse("strategy:scorecard_detail", args=[world.scorecard.pk])
+    page = client.get(url, {"period": "2026-03"}).content.decode()
     assert "Delight learners" in page
-    assert "2026-03" in page
     assert "74.5 %" in page
     assert "80.0 %" in page  # the March target; the April change does not apply yet
-    assert "85.0 %" not in page
+    # goal/red flag: 10/3 * (1 + (74.5 - 60) / (80 - 60)) = 10/3 * 1.725 = 5.75 -> shown 5.8, status Watch
+    assert "5.8" in page
+    assert "Watch" in page
+    assert "74.5 lies 72.5 % of the way from the red flag 60 to the goal 80" in page
+
+
+def test_scorecard_page_explains_a_bad_period_key(world, client):
+    client.force_login(world.viewer)
+    response = client.get(reverse("strategy:scorecard_detail", args=[world.scorecard.pk]), {"period": "2026-13"})
+    assert response.status_code == 200
+    assert "the month must be 01-12" in response.content.decode()
 
 
 def test_scorecard_page_query_count_does_not_grow_with_kpis(world, client, django_assert_max_num_queries):
@@ -67,7 +77,7 @@ def test_scorecard_page_query_count_does_not_grow_with_kpis(world, client, djang
     with django_assert_max_num_queries(15) as large:
         response = client.get(url)
     assert response.status_code == 200
-    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(large.captured_queries) == len(small.captured_queries), len(small.captured_queries)
 
 
 def test_kpi_page_shows_values_notes_and_history(world, client):
@@ -89,16 +99,3 @@ def test_form_errors_appear_next_to_the_field(world, client):
     page = response.content.decode()
     assert 'id="id_period_key-error"' in page
     assert "quarterly period but a monthly period" in page
-
-
-def test_a_kpi_without_values_shows_the_target_for_the_current_period(world):
-    import datetime as dt
-
-    from fourfold.strategy.selectors import scorecard_overview
-
-    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80))
-    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-06", target=Decimal(90))
-    rows = scorecard_overview(world.scorecard, today=dt.date(2026, 3, 15))
-    (kpi_row,) = [kpi for perspective in rows for objective in perspective.objectives for kpi in objective.kpis]
-    assert kpi_row.latest is None
-    assert kpi_row.target.target == 80

@@ -1,0 +1,291 @@
+"""Scores for the pages: the database read into the engine's model, evaluated, and cached until data change.
+
+One selector, :func:`scorecard_evaluation`, gives every KPI, objective, perspective and scorecard score,
+status and explanation of a scorecard tree for one view. It reads the tree in a fixed number of queries
+whatever its size, and caches the result under a key that includes the newest audit entry of the tree
+and its organisation: every write to anything a score depends on is audited, so a value, target,
+threshold, weight or structure change makes a new key, and a stale score cannot be served.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from threading import Lock
+
+from django.db.models import Max, Q
+
+from fourfold.audit.models import AuditEntry
+from fourfold.engine.aggregation import Aggregation, PeriodValue
+from fourfold.engine.evaluate import Evaluator, KpiResult, ScorecardResult
+from fourfold.engine.formulas import MissingPolicy, UnitKind, parse_formula
+from fourfold.engine.model import (
+    Direction,
+    KpiModel,
+    ObjectiveModel,
+    PerspectiveModel,
+    ScorecardModel,
+    Span,
+    TargetSetting,
+    View,
+)
+from fourfold.engine.periods import FiscalCalendar, Frequency, Period
+from fourfold.engine.rollup import RollupMethod, ValueRollupMethod
+from fourfold.measures.models import Actual, Kpi, KpiTarget
+from fourfold.strategy.models import Objective, Perspective, Scorecard
+from fourfold.strategy.selectors import tree_of
+
+HISTORY_YEARS_READ = 2
+"""Values older than this before the view are not read: the longest view (a rolling year) needs one year."""
+
+CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class LoadedTree:
+    """A scorecard tree in the engine's terms, with its values, and the rows it was read from for display."""
+
+    model: ScorecardModel
+    values: dict[str, dict[str, PeriodValue]]
+    kpis: dict[str, Kpi]
+    objectives: dict[str, Objective]
+    last_updates: dict[str, Actual]
+    """Each KPI's latest value up to the view's end: what "last updated" shows next to it."""
+
+
+@dataclass(frozen=True)
+class ScorecardEvaluation:
+    """The evaluated tree with the rows needed to show it, cached together so a page needs no more queries."""
+
+    result: ScorecardResult
+    kpis: dict[str, Kpi]
+    objectives: dict[str, Objective]
+    last_updates: dict[str, Actual]
+
+
+def default_period(scorecard: Scorecard, today: date) -> Period:
+    """The period a scorecard opens on: the last one of its reporting rhythm that has ended."""
+    calendar = scorecard.organisation.calendar
+    current = calendar.period_containing(today, Frequency(scorecard.reporting_frequency))
+    return calendar.previous(current)
+
+
+def parse_view(scorecard: Scorecard, period_key: str | None, span: str | None, today: date) -> View:
+    """Read a view from user input (``?period=2026-Q1&span=ytd``); without a period, the default one.
+
+    Raises :class:`ValueError` with a readable message for an unknown span or a malformed period key
+    (:class:`~fourfold.engine.periods.PeriodKeyError`), so the page can show what was wrong.
+    """
+    chosen_span = Span(span) if span else Span.PERIOD
+    if not period_key:
+        return View(default_period(scorecard, today), chosen_span)
+    return View(scorecard.organisation.calendar.parse(period_key), chosen_span)
+
+
+def tree_version(scorecard_ids: list[int], organisation_id: int) -> int:
+    """The newest audit entry touching the tree or its organisation's settings: changes whenever data do."""
+    newest = AuditEntry.objects.filter(
+        Q(scorecard_id__in=scorecard_ids) | Q(organisation_id=organisation_id, scorecard_id__isnull=True)
+    ).aggregate(newest=Max("id"))["newest"]
+    return int(newest or 0)
+
+
+def load_tree(root: Scorecard, *, until: date, cards: list[Scorecard] | None = None) -> LoadedTree:
+    """Read ``root`` and its descendants into the engine's model, in a fixed number of queries.
+
+    ``cards`` is the tree from :func:`tree_of` when the caller has it already.
+    """
+    organisation = root.organisation
+    cards = tree_of(root) if cards is None else cards
+    card_ids = [card.pk for card in cards]
+    statuses = organisation.status_scheme()
+    perspectives = list(Perspective.objects.filter(scorecard_id__in=card_ids).order_by("position", "id"))
+    objectives = list(
+        Objective.objects.filter(perspective__scorecard_id__in=card_ids)
+        .select_related("owner", "parent")
+        .order_by("position", "id")
+    )
+    kpis = list(Kpi.objects.filter(scorecard_id__in=card_ids).select_related("owner").order_by("position", "id"))
+    sources: dict[int, list[int]] = defaultdict(list)
+    for link in Kpi.rollup_sources.through.objects.filter(from_kpi_id__in=[kpi.pk for kpi in kpis]):
+        sources[link.from_kpi_id].append(link.to_kpi_id)
+    settings: dict[int, list[KpiTarget]] = defaultdict(list)
+    for setting in KpiTarget.objects.filter(kpi__scorecard_id__in=card_ids).order_by("period_start"):
+        settings[setting.kpi_id].append(setting)
+    earliest = until.replace(year=until.year - HISTORY_YEARS_READ) - timedelta(days=7)
+    values: dict[str, dict[str, PeriodValue]] = defaultdict(dict)
+    last_updates: dict[str, Actual] = {}
+    calendar = organisation.calendar
+    for actual in Actual.objects.filter(
+        kpi__scorecard_id__in=card_ids, period_start__gte=earliest, period_start__lte=until
+    ).only("kpi_id", "period_key", "period_start", "value", "numerator", "denominator", "entered_at"):
+        kpi_id = str(actual.kpi_id)
+        if kpi_id not in last_updates or actual.period_start > last_updates[kpi_id].period_start:
+            last_updates[kpi_id] = actual
+        values[kpi_id][actual.period_key] = PeriodValue(
+            calendar.parse(actual.period_key),
+            _float(actual.value),
+            _float(actual.numerator),
+            _float(actual.denominator),
+        )
+
+    kpis_by_objective: dict[int, list[KpiModel]] = defaultdict(list)
+    for kpi in kpis:
+        kpis_by_objective[kpi.objective_id].append(kpi_model(kpi, settings[kpi.pk], sources[kpi.pk], calendar))
+    aligned: dict[int, list[str]] = defaultdict(list)
+    for objective in objectives:
+        if objective.parent_id is not None:
+            aligned[objective.parent_id].append(str(objective.pk))
+    objectives_by_perspective: dict[int, list[ObjectiveModel]] = defaultdict(list)
+    for objective in objectives:
+        own = kpis_by_objective[objective.pk]
+        objectives_by_perspective[objective.perspective_id].append(
+            ObjectiveModel(
+                id=str(objective.pk),
+                code=objective.code,
+                name=objective.name,
+                weight=float(objective.weight),
+                kpis=tuple(own),
+                aligned_children=tuple(aligned[objective.pk]),
+                rollup=RollupMethod(objective.rollup_method),
+                own_kpi=own[0].id if own else None,
+            )
+        )
+    perspectives_by_card: dict[int, list[PerspectiveModel]] = defaultdict(list)
+    for perspective in perspectives:
+        perspectives_by_card[perspective.scorecard_id].append(
+            PerspectiveModel(
+                id=str(perspective.pk),
+                name=perspective.name,
+                weight=float(perspective.weight),
+                objectives=tuple(objectives_by_perspective[perspective.pk]),
+                rollup=RollupMethod(perspective.rollup_method),
+            )
+        )
+    built: dict[int, ScorecardModel] = {}
+    for card in reversed(cards):  # children first, so each parent can hold its built children
+        built[card.pk] = ScorecardModel(
+            id=str(card.pk),
+            name=card.name,
+            perspectives=tuple(perspectives_by_card[card.pk]),
+            children=tuple(built[child.pk] for child in cards if child.parent_id == card.pk),
+            calendar=calendar,
+            statuses=statuses,
+            rollup=RollupMethod(card.rollup_method),
+            due_days=card.due_days_after_period_end,
+            grace_days=card.grace_days,
+            overdue_as_no_data=card.overdue_as_no_data,
+        )
+    return LoadedTree(
+        built[root.pk],
+        dict(values),
+        {str(kpi.pk): kpi for kpi in kpis},
+        {str(objective.pk): objective for objective in objectives},
+        last_updates,
+    )
+
+
+def kpi_model(kpi: Kpi, settings: list[KpiTarget], sources: list[int], calendar: FiscalCalendar) -> KpiModel:
+    """One KPI in the engine's terms; formulas were validated when saved, so they parse here."""
+    baseline = _float(kpi.baseline)
+    return KpiModel(
+        id=str(kpi.pk),
+        key=kpi.key,
+        name=kpi.name,
+        unit=UnitKind(kpi.unit),
+        direction=Direction(kpi.direction),
+        frequency=Frequency(kpi.frequency),
+        aggregation=Aggregation(kpi.aggregation),
+        weight=float(kpi.weight),
+        baseline=baseline,
+        targets=tuple(
+            TargetSetting(
+                starts=setting.period_start,
+                target=_float(setting.target),
+                red_flag=_float(setting.red_flag),
+                range_low=_float(setting.range_low),
+                range_high=_float(setting.range_high),
+                method=setting.scoring_method or None,
+                parameters=setting.scoring_parameters or {},
+            )
+            for setting in settings
+        ),
+        formula=parse_formula(kpi.formula) if kpi.source_kind == Kpi.SourceKind.FORMULA and kpi.formula else None,
+        missing_policy=_missing_policy(kpi.missing_policy),
+        rollup_sources=tuple(str(source) for source in sources),
+        value_rollup=ValueRollupMethod(kpi.value_rollup),
+        decimals=kpi.decimals,
+    )
+
+
+def _missing_policy(value: str) -> MissingPolicy:
+    if value == "zero":
+        return "zero"
+    if value == "last_known":
+        return "last_known"
+    return "no_data"
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+class _ResultCache:
+    """A small per-process LRU of evaluations; the key carries the data version, so entries never go stale."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[object, ...], ScorecardEvaluation] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: tuple[object, ...]) -> ScorecardEvaluation | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], evaluation: ScorecardEvaluation) -> None:
+        with self.lock:
+            self.entries[key] = evaluation
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_cache = _ResultCache(CACHE_SIZE)
+
+
+def scorecard_evaluation(
+    scorecard: Scorecard, view: View, *, today: date, cards: list[Scorecard] | None = None
+) -> ScorecardEvaluation:
+    """Scores, statuses and explanations of ``scorecard`` and its cascaded children for ``view``.
+
+    Served from the cache when nothing in the tree or its organisation changed since it was computed.
+    ``cards`` is the tree from :func:`tree_of` when the caller has it already.
+    """
+    cards = tree_of(scorecard) if cards is None else cards
+    card_ids = [card.pk for card in cards]
+    key = (scorecard.pk, view.period.key, view.span.value, today, tree_version(card_ids, scorecard.organisation_id))
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    tree = load_tree(scorecard, until=view.period.end, cards=cards)
+    result = Evaluator(tree.model, tree.values, view, today=today).run()
+    evaluation = ScorecardEvaluation(result, tree.kpis, tree.objectives, tree.last_updates)
+    _cache.put(key, evaluation)
+    return evaluation
+
+
+def kpi_history(kpi: Kpi, periods: list[Period], *, today: date) -> dict[str, KpiResult]:
+    """One KPI's result for each of ``periods`` (its own frequency), for the KPI page's table."""
+    if not periods:
+        return {}
+    tree = load_tree(kpi.scorecard, until=periods[-1].end)
+    results = {}
+    for period in periods:
+        evaluator = Evaluator(tree.model, tree.values, View(period), today=today)
+        model = evaluator.kpis[str(kpi.pk)]
+        results[period.key] = evaluator.kpi_result(model, evaluator.owner[model.id])
+    return results
