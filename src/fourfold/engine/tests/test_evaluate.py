@@ -37,7 +37,12 @@ def kpi(key: str, **fields) -> KpiModel:
 
 def card(*kpis: KpiModel, id: str = "company", children=(), aligned=(), weights=None) -> ScorecardModel:
     objectives = tuple(
-        ObjectiveModel(id=f"{id}-o{index}", name=f"Objective {index}", kpis=(model,), aligned_children=aligned if index == 0 else ())
+        ObjectiveModel(
+            id=f"{id}-o{index}",
+            name=f"Objective {index}",
+            kpis=(model,),
+            aligned_children=aligned if index == 0 else (),
+        )
         for index, model in enumerate(kpis)
     )
     return ScorecardModel(
@@ -113,9 +118,8 @@ def test_formula_kpis_are_recomputed_from_their_inputs_for_the_view():
     revenue = kpi("revenue", unit=UnitKind.NUMBER, aggregation=Aggregation.SUM)
     learners = kpi("learners", aggregation=Aggregation.AVERAGE)
     arpu = kpi("arpu", formula=parse_formula("revenue / learners"), targets=(TargetSetting(JAN, target=30),))
-    store = (
-        values("revenue", **{"2026_01": 60_000, "2026_02": 60_000})
-        | values("learners", **{"2026_01": 3_000, "2026_02": 5_000})
+    store = values("revenue", **{"2026_01": 60_000, "2026_02": 60_000}) | values(
+        "learners", **{"2026_01": 3_000, "2026_02": 5_000}
     )
     _, kpis = result_of(card(revenue, learners, arpu), store, "2026-Q1")
     # quarter: revenue 120 000 (sum), learners 4 000 (average of 3 000 and 5 000; March missing) -> 30
@@ -124,7 +128,9 @@ def test_formula_kpis_are_recomputed_from_their_inputs_for_the_view():
 
 
 def test_within_a_range_is_best_and_falls_off_outside():
-    class_size = kpi("class_size", direction=Direction.RANGE, targets=(TargetSetting(JAN, range_low=18, range_high=25),))
+    class_size = kpi(
+        "class_size", direction=Direction.RANGE, targets=(TargetSetting(JAN, range_low=18, range_high=25),)
+    )
     _, inside = result_of(card(class_size), values("class_size", **{"2026_03": 20}), "2026-03")
     _, outside = result_of(card(class_size), values("class_size", **{"2026_03": 26}), "2026-03")
     assert inside["class_size"].score == pytest.approx(10.0)
@@ -175,7 +181,9 @@ def test_weighted_roll_up_excludes_kpis_without_data():
         name="c",
         calendar=CALENDAR,
         perspectives=(
-            PerspectiveModel(id="p", name="Customer", objectives=(ObjectiveModel(id="o", name="O", kpis=(good, half, silent)),)),
+            PerspectiveModel(
+                id="p", name="Customer", objectives=(ObjectiveModel(id="o", name="O", kpis=(good, half, silent)),)
+            ),
         ),
     )
     store = values("good", **{"2026_03": 100}) | values("half", **{"2026_03": 50})
@@ -210,7 +218,9 @@ def test_cascaded_kpi_values_are_summed_from_children():
 
 
 def test_a_quarterly_kpi_on_a_monthly_view_inherits_or_carries_its_last_value_forward():
-    nps = kpi("nps", frequency=Frequency.QUARTERLY, aggregation=Aggregation.LAST, targets=(TargetSetting(JAN, target=40),))
+    nps = kpi(
+        "nps", frequency=Frequency.QUARTERLY, aggregation=Aggregation.LAST, targets=(TargetSetting(JAN, target=40),)
+    )
     store = values("nps", **{"2026_Q2": 42})
     _, may = result_of(card(nps), store, "2026-05")
     _, august = result_of(card(nps), store, "2026-08")
