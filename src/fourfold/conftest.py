@@ -34,6 +34,14 @@ def plain_static_storage(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def fresh_score_cache() -> None:
+    """Each test starts without cached evaluations, as a freshly started server would."""
+    from fourfold.measures.scoring import forget_cached_evaluations
+
+    forget_cached_evaluations()
+
+
+@pytest.fixture(autouse=True)
 def cli_audit_context() -> Iterator[AuditContext]:
     """Tests write as a command-line session would; tests of other sources open their own context."""
     with audit_context(actor=None, source=ChangeSource.CLI, reason="test") as context:

@@ -83,12 +83,16 @@ def parse_view(scorecard: Scorecard, period_key: str | None, span: str | None, t
     return View(scorecard.organisation.calendar.parse(period_key), chosen_span)
 
 
-def tree_version(scorecard_ids: list[int], organisation_id: int) -> int:
-    """The newest audit entry touching the tree or its organisation's settings: changes whenever data do."""
+def tree_version(scorecard_ids: list[int], organisation_id: int) -> tuple[int, str]:
+    """The newest audit entry touching the tree or its organisation's settings: changes whenever data do.
+
+    Its time is part of the version too: after a rolled-back transaction a database may hand out the same
+    id again, for a different change.
+    """
     newest = AuditEntry.objects.filter(
         Q(scorecard_id__in=scorecard_ids) | Q(organisation_id=organisation_id, scorecard_id__isnull=True)
-    ).aggregate(newest=Max("id"))["newest"]
-    return int(newest or 0)
+    ).aggregate(id=Max("id"), at=Max("timestamp"))
+    return int(newest["id"] or 0), str(newest["at"])
 
 
 def load_tree(root: Scorecard, *, until: date, cards: list[Scorecard] | None = None) -> LoadedTree:
@@ -255,6 +259,12 @@ class _ResultCache:
 
 
 _cache = _ResultCache(CACHE_SIZE)
+
+
+def forget_cached_evaluations() -> None:
+    """Empty the cache (tests, and operators after restoring a backup into a running server)."""
+    with _cache.lock:
+        _cache.entries.clear()
 
 
 def scorecard_evaluation(

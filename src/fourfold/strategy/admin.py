@@ -1,11 +1,53 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
-from fourfold.strategy.models import Objective, ObjectiveLink, Organisation, OrgUnit, Perspective, Scorecard
+from fourfold.engine.scoring import ScoringConfigError
+from fourfold.strategy.models import (
+    Objective,
+    ObjectiveLink,
+    Organisation,
+    OrgUnit,
+    Perspective,
+    Scorecard,
+    StatusLevel,
+)
+
+
+class StatusLevelFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    """Checks the scheme as a whole, as the engine will read it, before any row is saved."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        rows = [
+            StatusLevel(
+                key=form.cleaned_data["key"],
+                name=form.cleaned_data["name"],
+                colour=form.cleaned_data["colour"],
+                min_score=form.cleaned_data.get("min_score"),
+                is_no_data=form.cleaned_data.get("is_no_data", False),
+            )
+            for form in sorted(kept, key=lambda form: form.cleaned_data.get("position") or 0)
+        ]
+        if rows:
+            try:
+                self.instance.status_scheme(rows)
+            except ScoringConfigError as error:
+                raise ValidationError(str(error)) from error
+
+
+class StatusLevelInline(admin.TabularInline[StatusLevel, Organisation]):
+    model = StatusLevel
+    formset = StatusLevelFormSet
+    extra = 0
+    fields = ("position", "key", "name", "colour", "min_score", "is_no_data")
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ("name", "slug", "fiscal_year_start_month", "default_currency")
+    inlines = (StatusLevelInline,)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 

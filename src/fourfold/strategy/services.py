@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,17 @@ from django.utils.translation import gettext as _
 from fourfold.accounts.models import OrganisationMembership, User
 from fourfold.accounts.permissions import Action, require
 from fourfold.engine.periods import FiscalYearNaming, Frequency
-from fourfold.strategy.models import Objective, ObjectiveLink, Organisation, OrgUnit, Perspective, Scorecard
+from fourfold.engine.scoring import ScoringConfigError
+from fourfold.engine.status import StatusScheme
+from fourfold.strategy.models import (
+    Objective,
+    ObjectiveLink,
+    Organisation,
+    OrgUnit,
+    Perspective,
+    Scorecard,
+    StatusLevel,
+)
 from fourfold.validation import apply_changes, clean_and_save
 
 # What a new scorecard starts with; users rename, reorder, add or remove them afterwards.
@@ -97,6 +108,49 @@ def organisation_member_set(
         membership.is_admin = is_admin
         clean_and_save(membership)
     return membership
+
+
+@dataclass(frozen=True)
+class StatusLevelInput:
+    """One status as an organisation admin enters it; ``min_score`` is empty for the last one and "no data"."""
+
+    key: str
+    name: str
+    colour: str
+    min_score: Decimal | None = None
+    is_no_data: bool = False
+
+
+@transaction.atomic
+def status_scheme_set(*, by: User, organisation: Organisation, levels: Sequence[StatusLevelInput]) -> StatusScheme:
+    """Replace the organisation's status scheme after the engine has checked it as a whole.
+
+    Up to seven statuses best first with descending minimum scores, unique keys, valid colours, plus at most
+    one "no data" status; an empty list restores the default scheme.
+    """
+    require(by, Action.MANAGE_ORGANISATION, organisation)
+    rows = [
+        StatusLevel(
+            organisation=organisation,
+            position=position,
+            key=level.key,
+            name=level.name,
+            colour=level.colour,
+            min_score=level.min_score,
+            is_no_data=level.is_no_data,
+        )
+        for position, level in enumerate(levels)
+    ]
+    if sum(row.is_no_data for row in rows) > 1:
+        raise ValidationError({"levels": _("Only one status can stand for 'no data'.")})
+    try:
+        scheme = organisation.status_scheme(rows)
+    except ScoringConfigError as error:
+        raise ValidationError({"levels": str(error)}) from error
+    organisation.status_levels.all().delete()
+    for row in rows:
+        clean_and_save(row)
+    return scheme
 
 
 @transaction.atomic

@@ -159,3 +159,35 @@ def test_top_level_units_have_unique_names(world):
         org_unit_create(
             by=world.org_admin, organisation=world.organisation, name="Acme Learning", kind=OrgUnit.Kind.COMPANY
         )
+
+
+def test_an_organisation_sets_its_own_status_scheme(world):
+    from fourfold.strategy.services import StatusLevelInput, status_scheme_set
+
+    levels = [
+        StatusLevelInput("exceeds", "Exceeds", "#0a5c2f", Decimal("8.5")),
+        StatusLevelInput("meets", "Meets", "#1a7f37", Decimal("6.67")),
+        StatusLevelInput("below", "Below", "#cf222e"),
+        StatusLevelInput("missing", "Not reported", "#8c959f", is_no_data=True),
+    ]
+    scheme = status_scheme_set(by=world.org_admin, organisation=world.organisation, levels=levels)
+    assert [status.key for status in scheme.levels] == ["exceeds", "meets", "below"]
+    assert scheme.status_for(9.0).name == "Exceeds"
+    assert scheme.status_for(None).name == "Not reported"
+    world.organisation.refresh_from_db()
+    assert world.organisation.status_scheme().status_for(7.0).key == "meets"
+
+
+def test_a_status_scheme_out_of_order_is_refused_and_nothing_changes(world):
+    from fourfold.strategy.services import StatusLevelInput, status_scheme_set
+
+    levels = [
+        StatusLevelInput("meets", "Meets", "#1a7f37", Decimal(5)),
+        StatusLevelInput("exceeds", "Exceeds", "#0a5c2f", Decimal(8)),
+        StatusLevelInput("below", "Below", "#cf222e"),
+    ]
+    with pytest.raises(ValidationError, match="min_score must descend"):
+        status_scheme_set(by=world.org_admin, organisation=world.organisation, levels=levels)
+    assert not world.organisation.status_levels.exists()
+    with pytest.raises(PermissionDenied):
+        status_scheme_set(by=world.admin, organisation=world.organisation, levels=[])
