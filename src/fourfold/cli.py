@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -154,6 +154,67 @@ def manage(ctx: typer.Context) -> None:
 
     with audit_context(actor=None, source=ChangeSource.CLI, reason="fourfold manage " + " ".join(ctx.args[:1])):
         execute_from_command_line(["fourfold manage", *ctx.args])
+
+
+@app.command()
+def score(
+    file: Annotated[Path, typer.Argument(help="The scorecard file (YAML), e.g. examples/online-learning.yaml.")],
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="The period to score: 2026-03, 2026-Q1, 2026 or 2026-W07. "
+            "Default: the latest period with a value, of the finest frequency."
+        ),
+    ] = None,
+    span: Annotated[
+        Literal["period", "ytd", "rolling"],
+        typer.Option(help="The period alone, its fiscal year to date, or the rolling year ending with it."),
+    ] = "period",
+    output_format: Annotated[
+        Literal["table", "json"], typer.Option("--format", help="A tree for people, or JSON for scripts.")
+    ] = "table",
+    today: Annotated[
+        str | None, typer.Option(help="The day overdue values are judged on, as YYYY-MM-DD. Default: today.")
+    ] = None,
+) -> None:
+    """Score a scorecard file, without a database, and explain every number (see docs/scorecard-file.md)."""
+    import json
+    from datetime import date
+
+    from rich.console import Console
+
+    from fourfold.engine.evaluate import evaluate_scorecard
+    from fourfold.engine.model import Span, View
+    from fourfold.engine.periods import PeriodKeyError
+    from fourfold.scorefile.load import load_scorecard_file
+    from fourfold.scorefile.problems import ScorecardFileError
+    from fourfold.scorefile.report import json_report, print_table
+
+    try:
+        loaded = load_scorecard_file(file)
+    except ScorecardFileError as error:
+        raise fail(str(error)) from None
+    try:
+        judged_on = date.today() if today is None else date.fromisoformat(today)
+    except ValueError:
+        raise fail(f"--today must be a date like 2026-03-31, got {today!r}") from None
+    if period is not None:
+        try:
+            view_period = loaded.model.calendar.parse(period)
+        except PeriodKeyError as error:
+            raise fail(f"--period: {error}") from None
+    elif loaded.default_period is not None:
+        view_period = loaded.default_period
+    else:
+        raise fail(f"{file} has no values to choose a period by; give one with --period")
+    try:
+        result = evaluate_scorecard(loaded.model, loaded.values, View(view_period, Span(span)), today=judged_on)
+    except ValueError as error:  # the engine refuses what the loader let through: say so, without a traceback
+        raise fail(f"{file} cannot be scored for {view_period.key}: {error}") from None
+    if output_format == "json":
+        typer.echo(json.dumps(json_report(result, judged_on), indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        print_table(result, loaded, Console(highlight=False))
 
 
 def ensure_secret_key(data_dir: Path) -> None:
