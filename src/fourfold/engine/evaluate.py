@@ -37,7 +37,15 @@ from fourfold.engine.model import (
     View,
 )
 from fourfold.engine.periods import Frequency, Period
-from fourfold.engine.rollup import ChildValue, RollupChild, RollupMethod, RollupResult, rollup_scores, rollup_values
+from fourfold.engine.rollup import (
+    ChildValue,
+    RollupChild,
+    RollupMethod,
+    RollupResult,
+    ValueRollupMethod,
+    rollup_scores,
+    rollup_values,
+)
 from fourfold.engine.scoring import (
     Breakpoint,
     Breakpoints,
@@ -300,7 +308,14 @@ class Evaluator:
                 found = self.value(source)
                 children.append(ChildValue(source.id, source.name, found.value, found.numerator, found.denominator))
             rolled = rollup_values(children, kpi.value_rollup)
-            return KpiValue(rolled.value, None, None, rolled.trace, periods)
+            if kpi.value_rollup is not ValueRollupMethod.RATIO:
+                return KpiValue(rolled.value, None, None, rolled.trace, periods)
+            # Keep the summed parts, so this KPI can itself be rolled up by ratio, and show a percentage as one.
+            used = [child for child in children if child.id in rolled.included]
+            numerator = sum(child.numerator or 0.0 for child in used) if used else None
+            denominator = sum(child.denominator or 0.0 for child in used) if used else None
+            value = None if rolled.value is None else rolled.value * kpi.ratio_scale
+            return KpiValue(value, numerator, denominator, rolled.trace, periods)
         if kpi.formula is not None:
             siblings = self._siblings(kpi)
             inputs = {key: self.value(siblings[key]).value for key in kpi.formula.dependencies}
@@ -371,7 +386,7 @@ class Evaluator:
             earlier = [
                 reading for reading in self.values.get(siblings[key].id, {}).values() if reading.period.end < first
             ]
-            with_value = [reading for reading in earlier if reading.value is not None]
+            with_value = [reading for reading in earlier if is_present(reading.value)]
             known[key] = max(with_value, key=lambda reading: reading.period.start).value if with_value else None
         return known
 
@@ -444,9 +459,17 @@ class Evaluator:
 
     @staticmethod
     def _status(scheme: StatusScheme, scored: ScoreResult, method: ScoringMethod) -> Status:
-        """The scheme's status for the score; rule-based methods name their status themselves."""
+        """The scheme's status for the score, unless the method names one itself.
+
+        Rules always name their status. Breakpoints carry a status each; it is used when the scheme knows
+        it (so a range KPI's explanation and status agree), else the score decides.
+        """
         if isinstance(method, Rules) and scored.status_hint is not None:
             return _status_named(scheme, scored.status_hint)
+        if isinstance(method, Breakpoints) and scored.status_hint is not None:
+            named = _status_named(scheme, scored.status_hint)
+            if named in (*scheme.levels, scheme.no_data):
+                return named
         return scheme.status_for(scored.score)
 
     def _node_status(self, scheme: StatusScheme, method: RollupMethod, rolled: RollupResult) -> Status:

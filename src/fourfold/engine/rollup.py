@@ -138,6 +138,8 @@ def _partition(
             excluded.append(Exclusion(child.id, child.name, "overdue"))
         elif has_data(child):
             included.append(child)
+        elif isinstance(child, RollupChild) and child.status is not None and child.score is None:
+            excluded.append(Exclusion(child.id, child.name, f"status {child.status} without a score"))
         else:
             excluded.append(Exclusion(child.id, child.name, "no data"))
     return included, excluded

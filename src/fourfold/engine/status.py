@@ -104,7 +104,8 @@ class StatusScheme:
     def status_for(self, score: float | None) -> Status:
         """The best status whose ``min_score`` the score reaches; ``no_data`` for ``None``.
 
-        A score equal to a threshold on paper earns it even if float rounding put it a hair below.
+        A score earns a status when the score as shown (two decimals) reaches its threshold, so what people
+        read and the colour they see agree; 6.67 typed as a threshold is met by the goal score 6.666…
 
         >>> scheme = StatusScheme()
         >>> [scheme.status_for(score).key for score in (20 / 3, 5.0, 0.0, None)]
@@ -112,8 +113,10 @@ class StatusScheme:
         """
         if score is None:
             return self.no_data
+        # Compared as shown (two decimals), so a status threshold typed as 6.67 is met by the goal's 6.666…
+        shown = round(score, 2)
         for status in self.levels:
-            if status.min_score is None or score >= status.min_score or is_close(score, status.min_score):
+            if status.min_score is None or shown >= status.min_score or is_close(score, status.min_score):
                 return status
         return self.levels[-1]
 

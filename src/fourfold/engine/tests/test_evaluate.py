@@ -248,3 +248,25 @@ def test_the_result_is_json_ready():
     kpi_data = data["perspectives"][0]["objectives"][0]["kpis"][0]
     assert math.isclose(kpi_data["score"], 5.0)
     assert kpi_data["status"] == "watch"
+
+
+def test_a_ratio_roll_up_of_percentages_keeps_its_parts_and_scale():
+    team_a = kpi("conv_a", unit=UnitKind.PERCENT, aggregation=Aggregation.RATIO)
+    team_b = kpi("conv_b", unit=UnitKind.PERCENT, aggregation=Aggregation.RATIO)
+    child = card(team_a, team_b, id="teams")
+    company = kpi(
+        "conversion", unit=UnitKind.PERCENT, rollup_sources=("conv_a", "conv_b"), value_rollup=ValueRollupMethod.RATIO
+    )
+    store = values("conv_a", **{"2026_03": (2, 4)}) | values("conv_b", **{"2026_03": (2, 100)})
+    _, kpis = result_of(card(company, children=(child,)), store, "2026-03")
+    assert kpis["conversion"].actual.value == pytest.approx(100 * 4 / 104)  # 3.85 %, not 0.0385
+    assert (kpis["conversion"].actual.numerator, kpis["conversion"].actual.denominator) == (4, 104)
+
+
+def test_outside_the_good_range_is_off_target_and_the_explanation_agrees():
+    class_size = kpi(
+        "class_size", direction=Direction.RANGE, targets=(TargetSetting(JAN, range_low=18, range_high=25),)
+    )
+    _, kpis = result_of(card(class_size), values("class_size", **{"2026_03": 26}), "2026-03")
+    assert kpis["class_size"].status.key == "off_target"
+    assert "off_target" in kpis["class_size"].explanation()

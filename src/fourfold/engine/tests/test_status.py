@@ -201,3 +201,11 @@ def test_once_overdue_always_overdue_until_a_value_arrives(due_days, grace_days,
     check = {"period_end": END, "due_days": due_days, "grace_days": grace_days, "has_value": False}
     if is_overdue(today=today, **check):
         assert is_overdue(today=today + timedelta(days=later), **check)
+
+
+def test_a_threshold_typed_with_two_decimals_is_met_by_the_goal_score():
+    scheme = StatusScheme(
+        (Status("good", "Good", "#1a7f37", 6.67), Status("bad", "Bad", "#cf222e")),
+    )
+    assert scheme.status_for(20 / 3).key == "good"  # the goal scores 6.666…, shown as 6.67
+    assert scheme.status_for(6.66).key == "bad"
