@@ -102,7 +102,7 @@ def effective_role(user: User | AnonymousUser, scorecard: Scorecard) -> Role | N
         ).values_list(Value(ORGANISATION_ADMIN_MARK, output_field=CharField()), flat=True)
         granted = (
             ScorecardMembership.objects.filter(scorecard=scorecard)
-            .filter(Q(user=user) | Q(group__user=user))
+            .filter(Q(user=user) | Q(group__user=user, scorecard__organisation__memberships__user=user))
             .values_list("role", flat=True)
         )
         found = set(granted.union(org_admin))
@@ -191,5 +191,6 @@ def scorecards_visible_to(user: User | AnonymousUser) -> QuerySet[Scorecard]:
     return Scorecard.objects.filter(
         Q(organisation__memberships__user=user, organisation__memberships__is_admin=True)
         | Q(memberships__user=user)
-        | Q(memberships__group__user=user)
+        # A group's role reaches only those of its members who belong to the organisation.
+        | Q(memberships__group__user=user, organisation__memberships__user=user)
     ).distinct()

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fourfold.engine.aggregation import Aggregation, PeriodValue
-from fourfold.engine.evaluate import Evaluator
+from fourfold.engine.evaluate import Evaluator, kpi_series
 from fourfold.engine.formulas import (
     Binary,
     Call,
@@ -509,6 +509,17 @@ def _yes_no_scores(value: FloatArray, target: FloatArray, lower_is_better: BoolA
     """``YesNo``: the better answer (the target's, else the direction's) scores 10, the other 0."""
     yes_is_better = np.where(np.isnan(target), ~lower_is_better, target != 0)
     return np.where((value != 0) == yes_is_better, SCORE_MAX, SCORE_MIN)
+
+
+def _series_at(
+    target: FloatArray, red_flag: FloatArray, baseline: float, cell: tuple[int, int]
+) -> dict[str, float | None]:
+    """What rules may compare with at one cell, as the scalar path passes it (``kpi_series``)."""
+    return kpi_series(_optional(target[cell]), _optional(red_flag[cell]), _optional(baseline))
+
+
+def _optional(number: float | np.floating[Any]) -> float | None:
+    return None if math.isnan(number) else float(number)
 
 
 def _stabilize_scores(value: FloatArray, low: FloatArray, high: FloatArray) -> FloatArray:
@@ -1218,7 +1229,8 @@ class Batch:
             inside = (value >= self._setting_low[setting]) & (value <= self._setting_high[setting])
             status = self._range_statuses(rows, stabilized, inside, status)
         for position, column in zip(*np.nonzero(explicit), strict=True):
-            self._score_explicitly(rows[position], value, score, status, setting, (position, column))
+            series = _series_at(target, red_flag, self._baseline[rows[position]], (position, column))
+            self._score_explicitly(rows[position], value, score, status, setting, (position, column), series)
         view.kpis.score[rows] = score
         view.kpis.status[rows] = status
 
@@ -1230,13 +1242,14 @@ class Batch:
         status: StatusArray,
         setting: IndexArray,
         cell: tuple[int, int],
+        series: Mapping[str, float | None],
     ) -> None:
         """Score one element by the method its setting names, through that method's own ``score``."""
         method = self._methods[setting[cell]]
         if method is None:
             return  # a misconfigured method leaves the KPI unscored, with no data, as in the scalar path
         actual = float(value[cell])
-        result = method.score(None if math.isnan(actual) else actual)
+        result = method.score(None if math.isnan(actual) else actual, series)
         score[cell] = np.nan if result.score is None else result.score
         scheme = self._schemes[self._kpi_scheme[row]].scheme
         # The scalar path's own rule: a rules method names its status, every other method's score decides.

@@ -19,12 +19,12 @@ schemes and score roll-ups — and adds only the decisions that tie them togethe
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from fourfold.engine.aggregation import AggregateResult, Aggregation, PeriodValue, aggregate, inherit
 from fourfold.engine.explain import TIMES, Trace, TraceValue, format_number
-from fourfold.engine.formulas import UnitKind, check_formulas, evaluate
+from fourfold.engine.formulas import FormulaError, UnitKind, check_formulas, evaluate
 from fourfold.engine.model import (
     Direction,
     KpiModel,
@@ -195,6 +195,11 @@ class ScorecardResult(NodeResult):
         }
 
 
+def kpi_series(target: float | None, red_flag: float | None, baseline: float | None) -> dict[str, float | None]:
+    """The KPI's own reference values a rule may compare with ("Caution if actual ≥ 0.9 × target")."""
+    return {"target": target, "red_flag": red_flag, "baseline": baseline}
+
+
 def default_method(
     kpi: KpiModel, setting: TargetSetting, target: float | None, red_flag: float | None
 ) -> ScoringMethod:
@@ -247,6 +252,7 @@ class Evaluator:
         self.today = today
         self.calendar = root.calendar
         self.kpis: dict[str, KpiModel] = {}
+        self.formula_problems: dict[str, str] = {}
         self.owner: dict[str, ScorecardModel] = {}
         for card in root.all_scorecards():
             by_key = {
@@ -256,7 +262,10 @@ class Evaluator:
                 for kpi in objective.kpis
             }
             formulas = {key: kpi.formula for key, kpi in by_key.items() if kpi.formula is not None}
-            check_formulas(formulas, by_key.keys())
+            try:
+                check_formulas(formulas, by_key.keys())
+            except FormulaError as error:  # saved past the checks (the admin): show it, do not fail the page
+                self.formula_problems[card.id] = str(error)
             for kpi in by_key.values():
                 self.kpis[kpi.id] = kpi
                 self.owner[kpi.id] = card
@@ -304,7 +313,9 @@ class Evaluator:
         if kpi.rollup_sources:
             children = []
             for source_id in kpi.rollup_sources:
-                source = self.kpis[source_id]
+                source = self.kpis.get(source_id)
+                if source is None:
+                    continue  # no longer below this scorecard; the loader leaves such sources out too
                 found = self.value(source)
                 children.append(ChildValue(source.id, source.name, found.value, found.numerator, found.denominator))
             rolled = rollup_values(children, kpi.value_rollup)
@@ -315,7 +326,14 @@ class Evaluator:
             numerator = sum(child.numerator or 0.0 for child in used) if used else None
             denominator = sum(child.denominator or 0.0 for child in used) if used else None
             value = None if rolled.value is None else rolled.value * kpi.ratio_scale
-            return KpiValue(value, numerator, denominator, rolled.trace, periods)
+            trace = rolled.trace
+            if value is not None and kpi.ratio_scale != 1:
+                trace = replace(trace, result=value, title=f"Rolled up to {format_number(value)} %")
+            return KpiValue(value, numerator, denominator, trace, periods)
+        if kpi.formula is not None and self.owner[kpi.id].id in self.formula_problems:
+            problem = self.formula_problems[self.owner[kpi.id].id]
+            trace = Trace("formula", {}, (), None, f"the scorecard's formulas cannot be evaluated: {problem}", "value")
+            return KpiValue(None, None, None, trace, periods)
         if kpi.formula is not None:
             siblings = self._siblings(kpi)
             inputs = {key: self.value(siblings[key]).value for key in kpi.formula.dependencies}
@@ -411,7 +429,7 @@ class Evaluator:
             )
         except ScoringConfigError as error:
             return self._unscored(kpi, card, actual, target, red_flag, overdue, str(error))
-        scored = method.score(actual.value)
+        scored = method.score(actual.value, kpi_series(target, red_flag, kpi.baseline))
         status = self._status(card.statuses, scored, method)
         return KpiResult(kpi, actual, target, red_flag, method, scored, status, overdue)
 

@@ -1,12 +1,39 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
 from fourfold.measures.models import Actual, ActualRevision, Kpi, KpiTarget
+from fourfold.measures.services import check_scorecard_formulas
+
+
+class KpiAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Checks formulas across the scorecard (references, cycles, units) as the services do."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            candidate = self.instance
+            for name, value in cleaned.items():
+                if name in {field.name for field in Kpi._meta.concrete_fields}:
+                    setattr(candidate, name, value)
+            check_scorecard_formulas(candidate)
+        return cleaned
 
 
 class KpiTargetInline(admin.TabularInline[KpiTarget, Kpi]):
     model = KpiTarget
     extra = 0
-    fields = ("period_key", "target", "red_flag", "range_low", "range_high", "scoring_method", "note")
+    fields = (
+        "period_key",
+        "target",
+        "red_flag",
+        "range_low",
+        "range_high",
+        "scoring_method",
+        "scoring_parameters",
+        "note",
+    )
 
 
 @admin.register(Kpi)
@@ -27,6 +54,7 @@ class KpiAdmin(admin.ModelAdmin[Kpi]):
     autocomplete_fields = ("scorecard", "objective", "owner", "updaters")
     filter_horizontal = ("updater_groups",)
     inlines = (KpiTargetInline,)
+    form = KpiAdminForm
 
 
 @admin.register(KpiTarget)

@@ -285,24 +285,27 @@ class KpiTarget(ChangeLoggedModel):
         period = resolve_period_key(self.kpi, self.period_key, "period_key")
         self.period_key, self.period_start = period.key, period.start
         kpi = self.kpi
-        if self.scoring_method or self.scoring_parameters:
+        explicit = bool(self.scoring_method or self.scoring_parameters)
+        if explicit:
             self.check_scoring_method()
-            return
         if kpi.is_yes_no:
             errors: dict[str, StrOrPromise] = {
                 name: _("A yes/no KPI has no thresholds; its target is yes or no.")
                 for name in ("range_low", "range_high", "red_flag")
                 if getattr(self, name) is not None
             }
-            if self.target not in (Decimal(0), Decimal(1)):
+            if self.target not in (Decimal(0), Decimal(1)) and not (explicit and self.target is None):
                 errors["target"] = _("The target of a yes/no KPI must be yes (1) or no (0).")
             if errors:
                 raise ValidationError(errors)
             return
         if kpi.direction == Kpi.Direction.RANGE:
-            check_range_target(self)
+            if not explicit or self.range_low is not None or self.range_high is not None:
+                check_range_target(self)
             return
         if self.target is None:
+            if explicit:
+                return  # the method carries its own anchors (breakpoints, rules)
             raise ValidationError({"target": _("Enter a target.")})
         check_threshold_order(self, higher_is_better=kpi.direction == Kpi.Direction.HIGHER)
 

@@ -95,10 +95,14 @@ def tree_version(scorecard_ids: list[int], organisation_id: int) -> tuple[int, s
     return int(newest["id"] or 0), str(newest["at"])
 
 
-def load_tree(root: Scorecard, *, until: date, cards: list[Scorecard] | None = None) -> LoadedTree:
+def load_tree(
+    root: Scorecard, *, until: date, since: date | None = None, cards: list[Scorecard] | None = None
+) -> LoadedTree:
     """Read ``root`` and its descendants into the engine's model, in a fixed number of queries.
 
-    ``cards`` is the tree from :func:`tree_of` when the caller has it already.
+    Values from ``since`` (default: two years before ``until``, enough for a rolling year) to ``until`` are
+    read. ``cards`` is the tree from :func:`tree_of` when the caller has it already. Cascaded roll-up
+    sources outside the tree (a child moved elsewhere) are left out, so the tree stays self-contained.
     """
     organisation = root.organisation
     cards = tree_of(root) if cards is None else cards
@@ -112,12 +116,13 @@ def load_tree(root: Scorecard, *, until: date, cards: list[Scorecard] | None = N
     )
     kpis = list(Kpi.objects.filter(scorecard_id__in=card_ids).select_related("owner").order_by("position", "id"))
     sources: dict[int, list[int]] = defaultdict(list)
-    for link in Kpi.rollup_sources.through.objects.filter(from_kpi_id__in=[kpi.pk for kpi in kpis]):
+    kpi_ids = [kpi.pk for kpi in kpis]
+    for link in Kpi.rollup_sources.through.objects.filter(from_kpi_id__in=kpi_ids, to_kpi_id__in=kpi_ids):
         sources[link.from_kpi_id].append(link.to_kpi_id)
     settings: dict[int, list[KpiTarget]] = defaultdict(list)
     for setting in KpiTarget.objects.filter(kpi__scorecard_id__in=card_ids).order_by("period_start"):
         settings[setting.kpi_id].append(setting)
-    earliest = until.replace(year=until.year - HISTORY_YEARS_READ) - timedelta(days=7)
+    earliest = since if since is not None else until - timedelta(days=366 * HISTORY_YEARS_READ + 7)
     values: dict[str, dict[str, PeriodValue]] = defaultdict(dict)
     last_updates: dict[str, Actual] = {}
     calendar = organisation.calendar
@@ -277,7 +282,9 @@ def scorecard_evaluation(
     """
     cards = tree_of(scorecard) if cards is None else cards
     card_ids = [card.pk for card in cards]
-    key = (scorecard.pk, view.period.key, view.span.value, today, tree_version(card_ids, scorecard.organisation_id))
+    # The tree's members are part of the key: removing a child leaves no newer audit entry in the others.
+    version = tree_version(card_ids, scorecard.organisation_id)
+    key = (scorecard.pk, view.period.key, view.span.value, today, tuple(card_ids), version)
     cached = _cache.get(key)
     if cached is not None:
         return cached
@@ -292,7 +299,7 @@ def kpi_history(kpi: Kpi, periods: list[Period], *, today: date) -> dict[str, Kp
     """One KPI's result for each of ``periods`` (its own frequency), for the KPI page's table."""
     if not periods:
         return {}
-    tree = load_tree(kpi.scorecard, until=periods[-1].end)
+    tree = load_tree(kpi.scorecard, until=periods[-1].end, since=periods[0].start - timedelta(days=366 + 7))
     results = {}
     for period in periods:
         evaluator = Evaluator(tree.model, tree.values, View(period), today=today)

@@ -15,7 +15,15 @@ from django.utils.translation import gettext as _
 
 from fourfold.accounts.models import User
 from fourfold.accounts.permissions import Action, require
-from fourfold.engine.formulas import FormulaError, Unit, UnitKind, check_formulas, infer_unit, parse_formula
+from fourfold.engine.formulas import (
+    FormulaCycleError,
+    FormulaError,
+    Unit,
+    UnitKind,
+    check_formulas,
+    infer_unit,
+    parse_formula,
+)
 from fourfold.measures.models import STORED_VALUE_STEP, Actual, ActualRevision, Kpi, KpiTarget, resolve_period_key
 from fourfold.strategy.models import Objective
 from fourfold.strategy.selectors import tree_of
@@ -61,18 +69,28 @@ def check_scorecard_formulas(kpi: Kpi, *, removing: bool = False) -> None:
         candidate.key: Unit(UnitKind(candidate.unit), candidate.currency_code or candidate.duration_unit)
         for candidate in kpis
     }
+    formula_kpis = [
+        candidate for candidate in kpis if candidate.source_kind == Kpi.SourceKind.FORMULA and candidate.formula
+    ]
+    saving_a_formula = not removing and kpi in formula_kpis
     try:
-        formulas = {
-            candidate.key: parse_formula(candidate.formula)
-            for candidate in kpis
-            if candidate.source_kind == Kpi.SourceKind.FORMULA and candidate.formula
-        }
+        formulas = {candidate.key: parse_formula(candidate.formula) for candidate in formula_kpis}
+        if saving_a_formula:
+            # The KPI being saved first, so its own mistakes are reported on its formula field.
+            check_formulas({kpi.key: formulas[kpi.key]}, units.keys())
+            infer_unit(formulas[kpi.key], units, declared=units[kpi.key])
+    except FormulaError as error:
+        raise ValidationError({"formula": str(error)}) from error
+    try:
         check_formulas(formulas, units.keys())
         for key, formula in formulas.items():
             infer_unit(formula, units, declared=units[key])
-    except FormulaError as error:
-        own = not removing and kpi.source_kind == Kpi.SourceKind.FORMULA and kpi.key in str(error)
-        raise ValidationError({"formula" if own else "key": str(error)}) from error
+    except FormulaCycleError as error:
+        raise ValidationError(
+            {"formula" if saving_a_formula and kpi.key in error.cycle else "key": str(error)}
+        ) from error
+    except FormulaError as error:  # another KPI's formula would break: a rename or a deletion
+        raise ValidationError({"key": str(error)}) from error
 
 
 @transaction.atomic
@@ -149,7 +167,8 @@ def kpi_rollup_sources_set(*, by: User, kpi: Kpi, sources: Iterable[Kpi]) -> Kpi
                 % {"kpi": wrong[0], "scorecard": kpi.scorecard}
             }
         )
-    mismatched = [source for source in chosen if (source.unit, source.currency_code) != (kpi.unit, kpi.currency_code)]
+    measure = (kpi.unit, kpi.currency_code, kpi.duration_unit)
+    mismatched = [source for source in chosen if (source.unit, source.currency_code, source.duration_unit) != measure]
     if mismatched:
         raise ValidationError(
             {
@@ -172,12 +191,13 @@ def kpi_target_set(
     range_low: Decimal | None = None,
     range_high: Decimal | None = None,
     note: str = "",
-    scoring_method: str = "",
+    scoring_method: str | None = None,
     scoring_parameters: Mapping[str, Any] | None = None,
 ) -> KpiTarget:
     """Set the target and thresholds from ``period_key`` on; they hold until a later setting replaces them.
 
-    ``scoring_method`` (with its parameters) overrides the default way of scoring for these periods.
+    ``scoring_method`` (with its parameters) overrides the default way of scoring for these periods; left
+    out (``None``), a method already set for the period is kept, so a form without it loses nothing.
     """
     require(by, Action.SET_TARGETS, kpi)
     canonical_key = _canonical_key(kpi, period_key)
@@ -185,7 +205,8 @@ def kpi_target_set(
         kpi=kpi, period_key=canonical_key
     )
     setting.target, setting.red_flag = target, red_flag
-    setting.scoring_method, setting.scoring_parameters = scoring_method, dict(scoring_parameters or {})
+    if scoring_method is not None:
+        setting.scoring_method, setting.scoring_parameters = scoring_method, dict(scoring_parameters or {})
     setting.range_low, setting.range_high, setting.note = range_low, range_high, note
     return clean_and_save(setting)
 

@@ -30,6 +30,8 @@ class StatusLevelFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
             )
             for form in sorted(kept, key=lambda form: form.cleaned_data.get("position") or 0)
         ]
+        if sum(row.is_no_data for row in rows) > 1:
+            raise ValidationError("Only one status can stand for 'no data'.")
         if rows:
             try:
                 self.instance.status_scheme(rows)

@@ -203,6 +203,9 @@ def scorecard_create(
 
 
 SCORECARD_FIELDS = {
+    "grace_days",
+    "overdue_as_no_data",
+    "rollup_method",
     "name",
     "description",
     "owner",
@@ -278,7 +281,7 @@ def perspective_create(
 def perspective_update(*, by: User, perspective: Perspective, changes: Mapping[str, Any]) -> Perspective:
     """Rename, re-weight or re-describe a perspective."""
     require(by, Action.EDIT_STRUCTURE, perspective.scorecard)
-    apply_changes(perspective, changes, {"name", "kind", "weight", "description"})
+    apply_changes(perspective, changes, {"name", "kind", "weight", "description", "rollup_method"})
     return clean_and_save(perspective)
 
 
@@ -343,7 +346,7 @@ def objective_update(*, by: User, objective: Objective, changes: Mapping[str, An
     apply_changes(
         objective,
         changes,
-        {"name", "code", "description", "owner", "weight", "parent", "perspective", "position"},
+        {"name", "code", "description", "owner", "weight", "parent", "perspective", "position", "rollup_method"},
     )
     return clean_and_save(objective)
 

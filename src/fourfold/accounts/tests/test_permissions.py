@@ -187,3 +187,16 @@ def test_member_form_offers_only_people_of_the_organisation(world, client):
     page = client.get(reverse("accounts:scorecard_members", args=[world.scorecard.pk])).content.decode()
     assert "outsider" in page
     assert "Somebody Elsewhere" not in page
+
+
+def test_a_group_role_does_not_reach_members_outside_the_organisation(world):
+    from fourfold.conftest import make_user
+
+    stranger = make_user("stranger")
+    world.updaters_group.user_set.add(stranger, world.outsider)
+    scorecard_member_set(by=world.admin, scorecard=world.scorecard, group=world.updaters_group, role=Role.VIEWER)
+    stranger = type(stranger).objects.get(pk=stranger.pk)
+    outsider = type(world.outsider).objects.get(pk=world.outsider.pk)
+    assert effective_role(stranger, world.scorecard) is None
+    assert world.scorecard not in scorecards_visible_to(stranger)
+    assert effective_role(outsider, world.scorecard) is Role.VIEWER

@@ -83,3 +83,94 @@ def test_kpi_history_scores_each_period(world):
     results = kpi_history(world.kpi, [calendar.parse("2026-01"), calendar.parse("2026-02")], today=TODAY)
     assert results["2026-01"].score == pytest.approx(10 / 3)
     assert results["2026-02"].score == pytest.approx(20 / 3)
+
+
+def test_a_view_ending_on_a_leap_day_is_read(world):
+    view = View(world.organisation.calendar.parse("2024-02"))
+    assert scorecard_evaluation(world.scorecard, view, today=TODAY).result.view.period.end == dt.date(2024, 2, 29)
+
+
+def test_removing_a_child_scorecard_is_not_served_from_an_old_cache(world):
+    from fourfold.strategy.services import objective_create, scorecard_delete
+
+    child_objective = objective_create(
+        by=world.org_admin,
+        perspective=world.child_scorecard.perspectives.get(kind="customer"),
+        name="Win",
+        parent=world.objective,
+    )
+    child_kpi = kpi_create(by=world.org_admin, objective=child_objective, key="wins", name="Wins")
+    kpi_target_set(by=world.org_admin, kpi=child_kpi, period_key="2026-01", target=Decimal(10))
+    actual_record(by=world.org_admin, kpi=child_kpi, period_key="2026-03", value=Decimal(5))
+    with_child = scorecard_evaluation(world.scorecard, march(world), today=TODAY).result
+    assert with_child.children
+    scorecard_delete(by=world.org_admin, scorecard=world.child_scorecard)
+    without_child = scorecard_evaluation(world.scorecard, march(world), today=TODAY).result
+    assert without_child.children == ()
+
+
+def test_rules_compare_with_the_kpis_own_target(world):
+    rules = {
+        "rules": [
+            {"status": "On target", "operator": ">=", "series": "target", "factor": 1.0},
+            {"status": "Watch", "operator": ">=", "series": "target", "factor": 0.9},
+        ],
+        "otherwise": "Off target",
+    }
+    kpi_target_set(
+        by=world.editor,
+        kpi=world.kpi,
+        period_key="2026-01",
+        target=Decimal(80),
+        scoring_method="rules",
+        scoring_parameters=rules,
+    )
+    actual_record(by=world.updater, kpi=world.kpi, period_key="2026-03", value=Decimal(75))  # 75 >= 0.9 x 80 = 72
+    result = scorecard_evaluation(world.scorecard, march(world), today=TODAY).result
+    assert next(result.iter_kpis()).status.key == "watch"
+
+
+def test_a_target_saved_without_a_method_keeps_the_method_set_for_that_period(world):
+    kpi_target_set(
+        by=world.editor,
+        kpi=world.kpi,
+        period_key="2026-01",
+        target=Decimal(80),
+        scoring_method="ratio",
+        scoring_parameters={"target": 80},
+    )
+    setting = kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(85))
+    assert setting.scoring_method == "ratio"
+
+
+def test_an_explicit_method_still_checks_the_red_flag_order(world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="must not be above the target"):
+        kpi_target_set(
+            by=world.editor,
+            kpi=world.kpi,
+            period_key="2026-01",
+            target=Decimal(80),
+            red_flag=Decimal(90),
+            scoring_method="ratio",
+            scoring_parameters={"target": 80},
+        )
+
+
+def test_a_broken_formula_saved_past_the_checks_does_not_break_the_page(world):
+    from fourfold.measures.models import Kpi
+
+    broken = Kpi(
+        scorecard=world.scorecard,
+        objective=world.objective,
+        key="broken",
+        name="Broken",
+        source_kind="formula",
+        formula="csat / missing_kpi",
+    )
+    broken.save()  # as the admin of an older version could have
+    result = scorecard_evaluation(world.scorecard, march(world), today=TODAY).result
+    (row,) = [kpi for kpi in result.iter_kpis() if kpi.kpi.key == "broken"]
+    assert row.actual.value is None
+    assert "missing_kpi" in row.explanation()

@@ -221,3 +221,28 @@ def test_ratio_kpis_need_numerator_and_denominator(world, ratio_kpi):
 def test_target_period_keys_are_canonicalised(world):
     setting = kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-1", target=Decimal(80))
     assert setting.period_key == "2026-01"
+
+
+def test_formula_mistakes_are_reported_on_the_right_field(world):
+    revenue = kpi_create(by=world.editor, objective=world.objective, key="revenue", name="Revenue")
+    with pytest.raises(ValidationError) as unknown:
+        kpi_create(
+            by=world.editor,
+            objective=world.objective,
+            key="arpu",
+            name="ARPU",
+            source_kind="formula",
+            formula="revenue / learnrs",
+        )
+    assert "learnrs" in unknown.value.message_dict["formula"][0]
+    kpi_create(
+        by=world.editor,
+        objective=world.objective,
+        key="arpu",
+        name="ARPU",
+        source_kind="formula",
+        formula="revenue * 2",
+    )
+    with pytest.raises(ValidationError) as renamed:
+        kpi_update(by=world.editor, kpi=revenue, changes={"key": "sales"})
+    assert "revenue" in renamed.value.message_dict["key"][0]  # arpu's formula would lose its input
