@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from fourfold.measures.models import Actual, ActualRevision, Kpi, KpiTarget
+from fourfold.measures.models import Actual, ActualRevision, Kpi, KpiTarget, WeightChange
 from fourfold.measures.services import check_scorecard_formulas
 
 
@@ -96,3 +96,10 @@ class ActualRevisionAdmin(admin.ModelAdmin[ActualRevision]):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(WeightChange)
+class WeightChangeAdmin(admin.ModelAdmin[WeightChange]):
+    list_display = ("__str__", "period_key", "weight")
+    search_fields = ("kpi__name", "objective__name", "perspective__name")
+    autocomplete_fields = ("kpi", "objective", "perspective")

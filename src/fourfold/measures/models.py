@@ -413,3 +413,70 @@ class ActualRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.period_key}: {self.value} (replaced {self.replaced_at:%Y-%m-%d})"
+
+
+class WeightChange(ChangeLoggedModel):
+    """A new weight for a KPI, objective or perspective from a period on: priorities shift during a strategy.
+
+    The weight on the object itself holds until the first change; roll-ups of a period use the weight in
+    force at its end.
+    """
+
+    perspective = models.ForeignKey(
+        "strategy.Perspective", null=True, blank=True, on_delete=models.CASCADE, related_name="weight_changes"
+    )
+    objective = models.ForeignKey(
+        Objective, null=True, blank=True, on_delete=models.CASCADE, related_name="weight_changes"
+    )
+    kpi = models.ForeignKey(Kpi, null=True, blank=True, on_delete=models.CASCADE, related_name="weight_changes")
+    period_key = models.CharField(max_length=10, help_text=_("First period the weight applies to, e.g. 2027-01."))
+    starts = models.DateField(editable=False, blank=True)
+    weight = non_negative_weight()
+
+    class Meta:
+        ordering = ("starts",)
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(perspective__isnull=False, objective__isnull=True, kpi__isnull=True)
+                    | Q(perspective__isnull=True, objective__isnull=False, kpi__isnull=True)
+                    | Q(perspective__isnull=True, objective__isnull=True, kpi__isnull=False)
+                ),
+                name="weight_change_one_target",
+                violation_error_message=_("A weight change is for one KPI, objective or perspective."),
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="weight_change_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weighted} weighs {self.weight} from {self.period_key}"
+
+    @property
+    def weighted(self) -> models.Model:
+        """The KPI, objective or perspective whose weight changes."""
+        target = self.kpi or self.objective or self.perspective
+        if target is None:
+            raise ValidationError(_("A weight change is for one KPI, objective or perspective."))
+        return target
+
+    @property
+    def scorecard(self) -> Scorecard:
+        if self.kpi is not None:
+            return self.kpi.scorecard
+        if self.objective is not None:
+            return self.objective.perspective.scorecard
+        if self.perspective is not None:
+            return self.perspective.scorecard
+        raise ValidationError(_("A weight change is for one KPI, objective or perspective."))
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        scorecard = self.scorecard
+        return scorecard.organisation_id, scorecard.pk
+
+    def clean(self) -> None:
+        """Any period key of the organisation's calendar will do; the change starts with that period."""
+        try:
+            period = self.scorecard.organisation.calendar.parse(self.period_key)
+        except PeriodKeyError as error:
+            raise ValidationError({"period_key": str(error)}) from error
+        self.period_key, self.starts = period.key, period.start

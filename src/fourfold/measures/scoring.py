@@ -30,9 +30,10 @@ from fourfold.engine.model import (
     TargetSetting,
     View,
 )
-from fourfold.engine.periods import FiscalCalendar, Frequency, Period
+from fourfold.engine.model import WeightChange as EngineWeightChange
+from fourfold.engine.periods import Frequency, Period
 from fourfold.engine.rollup import RollupMethod, ValueRollupMethod
-from fourfold.measures.models import Actual, Kpi, KpiTarget
+from fourfold.measures.models import Actual, Kpi, KpiTarget, WeightChange
 from fourfold.strategy.models import Objective, Perspective, Scorecard
 from fourfold.strategy.selectors import tree_of
 
@@ -119,6 +120,18 @@ def load_tree(
     kpi_ids = [kpi.pk for kpi in kpis]
     for link in Kpi.rollup_sources.through.objects.filter(from_kpi_id__in=kpi_ids, to_kpi_id__in=kpi_ids):
         sources[link.from_kpi_id].append(link.to_kpi_id)
+    changes: dict[tuple[str, int], list[WeightChange]] = defaultdict(list)
+    for change in WeightChange.objects.filter(
+        Q(kpi__scorecard_id__in=card_ids)
+        | Q(objective__perspective__scorecard_id__in=card_ids)
+        | Q(perspective__scorecard_id__in=card_ids)
+    ).order_by("starts"):
+        if change.kpi_id is not None:
+            changes["kpi", change.kpi_id].append(change)
+        elif change.objective_id is not None:
+            changes["objective", change.objective_id].append(change)
+        elif change.perspective_id is not None:
+            changes["perspective", change.perspective_id].append(change)
     settings: dict[int, list[KpiTarget]] = defaultdict(list)
     for setting in KpiTarget.objects.filter(kpi__scorecard_id__in=card_ids).order_by("period_start"):
         settings[setting.kpi_id].append(setting)
@@ -141,7 +154,9 @@ def load_tree(
 
     kpis_by_objective: dict[int, list[KpiModel]] = defaultdict(list)
     for kpi in kpis:
-        kpis_by_objective[kpi.objective_id].append(kpi_model(kpi, settings[kpi.pk], sources[kpi.pk], calendar))
+        kpis_by_objective[kpi.objective_id].append(
+            kpi_model(kpi, settings[kpi.pk], sources[kpi.pk], weight_changes(changes["kpi", kpi.pk]))
+        )
     aligned: dict[int, list[str]] = defaultdict(list)
     for objective in objectives:
         if objective.parent_id is not None:
@@ -155,6 +170,7 @@ def load_tree(
                 code=objective.code,
                 name=objective.name,
                 weight=float(objective.weight),
+                weight_changes=weight_changes(changes["objective", objective.pk]),
                 kpis=tuple(own),
                 aligned_children=tuple(aligned[objective.pk]),
                 rollup=RollupMethod(objective.rollup_method),
@@ -168,6 +184,7 @@ def load_tree(
                 id=str(perspective.pk),
                 name=perspective.name,
                 weight=float(perspective.weight),
+                weight_changes=weight_changes(changes["perspective", perspective.pk]),
                 objectives=tuple(objectives_by_perspective[perspective.pk]),
                 rollup=RollupMethod(perspective.rollup_method),
             )
@@ -195,7 +212,14 @@ def load_tree(
     )
 
 
-def kpi_model(kpi: Kpi, settings: list[KpiTarget], sources: list[int], calendar: FiscalCalendar) -> KpiModel:
+def weight_changes(changes: list[WeightChange]) -> tuple[EngineWeightChange, ...]:
+    """Stored weight changes in the engine's terms, oldest first."""
+    return tuple(EngineWeightChange(change.starts, float(change.weight)) for change in changes)
+
+
+def kpi_model(
+    kpi: Kpi, settings: list[KpiTarget], sources: list[int], changes: tuple[EngineWeightChange, ...] = ()
+) -> KpiModel:
     """One KPI in the engine's terms; formulas were validated when saved, so they parse here."""
     baseline = _float(kpi.baseline)
     return KpiModel(
@@ -207,6 +231,7 @@ def kpi_model(kpi: Kpi, settings: list[KpiTarget], sources: list[int], calendar:
         frequency=Frequency(kpi.frequency),
         aggregation=Aggregation(kpi.aggregation),
         weight=float(kpi.weight),
+        weight_changes=changes,
         baseline=baseline,
         targets=tuple(
             TargetSetting(

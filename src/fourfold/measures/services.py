@@ -24,8 +24,16 @@ from fourfold.engine.formulas import (
     infer_unit,
     parse_formula,
 )
-from fourfold.measures.models import STORED_VALUE_STEP, Actual, ActualRevision, Kpi, KpiTarget, resolve_period_key
-from fourfold.strategy.models import Objective
+from fourfold.measures.models import (
+    STORED_VALUE_STEP,
+    Actual,
+    ActualRevision,
+    Kpi,
+    KpiTarget,
+    WeightChange,
+    resolve_period_key,
+)
+from fourfold.strategy.models import Objective, Perspective
 from fourfold.strategy.selectors import tree_of
 from fourfold.validation import apply_changes, clean_and_save
 
@@ -178,6 +186,29 @@ def kpi_rollup_sources_set(*, by: User, kpi: Kpi, sources: Iterable[Kpi]) -> Kpi
         )
     kpi.rollup_sources.set(chosen)
     return kpi
+
+
+@transaction.atomic
+def weight_change_set(
+    *, by: User, weighted: Kpi | Objective | Perspective, period_key: str, weight: Decimal
+) -> WeightChange:
+    """Give a KPI, objective or perspective a new weight from a period on (replacing one set for that period)."""
+    change = WeightChange(
+        kpi=weighted if isinstance(weighted, Kpi) else None,
+        objective=weighted if isinstance(weighted, Objective) else None,
+        perspective=weighted if isinstance(weighted, Perspective) else None,
+        period_key=period_key,
+        weight=weight,
+    )
+    require(by, Action.EDIT_STRUCTURE, change.scorecard)
+    change.clean()
+    existing = WeightChange.objects.filter(
+        kpi=change.kpi, objective=change.objective, perspective=change.perspective, period_key=change.period_key
+    ).first()
+    if existing is not None:
+        existing.weight = weight
+        return clean_and_save(existing)
+    return clean_and_save(change)
 
 
 @transaction.atomic

@@ -174,3 +174,35 @@ def test_a_broken_formula_saved_past_the_checks_does_not_break_the_page(world):
     (row,) = [kpi for kpi in result.iter_kpis() if kpi.kpi.key == "broken"]
     assert row.actual.value is None
     assert "missing_kpi" in row.explanation()
+
+
+def test_weights_change_from_a_period_on(world):
+    from fourfold.measures.services import weight_change_set
+
+    kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80), red_flag=Decimal(60))
+    second = kpi_create(by=world.editor, objective=world.objective, key="nps", name="NPS", weight=Decimal(1))
+    kpi_target_set(by=world.editor, kpi=second, period_key="2026-01", target=Decimal(40), red_flag=Decimal(20))
+    for period in ("2026-03", "2026-09"):
+        actual_record(by=world.updater, kpi=world.kpi, period_key=period, value=Decimal(70))  # scores 5.0
+        actual_record(by=world.editor, kpi=second, period_key=period, value=Decimal(40))  # scores 6.67
+    weight_change_set(by=world.editor, weighted=second, period_key="2026-07", weight=Decimal(3))
+
+    def objective_score(period: str) -> float | None:
+        view = View(world.organisation.calendar.parse(period))
+        return scorecard_evaluation(world.scorecard, view, today=TODAY).result.perspectives[1].objectives[0].score
+
+    assert objective_score("2026-03") == pytest.approx((5.0 + 20 / 3) / 2)  # equal weights before July
+    assert objective_score("2026-09") == pytest.approx((5.0 + 3 * 20 / 3) / 4)  # NPS weighs 3 from July
+
+
+def test_weight_changes_need_an_editor_and_a_valid_period(world):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from fourfold.measures.services import weight_change_set
+
+    with pytest.raises(PermissionDenied):
+        weight_change_set(by=world.viewer, weighted=world.objective, period_key="2026-07", weight=Decimal(2))
+    with pytest.raises(ValidationError, match="not a period key"):
+        weight_change_set(by=world.editor, weighted=world.objective, period_key="July", weight=Decimal(2))
+    change = weight_change_set(by=world.editor, weighted=world.objective, period_key="2026-7", weight=Decimal(2))
+    assert (change.period_key, change.starts) == ("2026-07", dt.date(2026, 7, 1))
