@@ -831,7 +831,11 @@ class Batch:
         self._setting_range_valid = (
             np.isfinite(self._setting_low) & np.isfinite(self._setting_high) & (self._setting_low <= self._setting_high)
         )
-        self._setting_explicit = np.array([bool(setting.method) for setting in settings] + [False])
+        # Targets reached over a span are judged by the explained path, cell by cell, like explicit methods.
+        self._setting_progress = np.array([setting.reach_by is not None for setting in settings] + [False])
+        self._setting_explicit = (
+            np.array([bool(setting.method) for setting in settings] + [False]) | self._setting_progress
+        )
         self._methods: list[ScoringMethod | None] = [_explicit_method(setting) for setting in settings]
 
     def _compile_series(self, index: int, frequency: Frequency) -> _Series:
@@ -1228,11 +1232,41 @@ class Batch:
         if stabilized.any():
             inside = (value >= self._setting_low[setting]) & (value <= self._setting_high[setting])
             status = self._range_statuses(rows, stabilized, inside, status)
+        evaluators: dict[tuple[int, int], Evaluator] = {}
         for position, column in zip(*np.nonzero(explicit), strict=True):
-            series = _series_at(target, red_flag, self._baseline[rows[position]], (position, column))
-            self._score_explicitly(rows[position], value, score, status, setting, (position, column), series)
+            row = int(rows[position])
+            if self._setting_progress[setting[position, column]]:
+                self._score_progress(plan, view, row, column, score, status, (position, column), evaluators)
+                continue
+            series = _series_at(target, red_flag, self._baseline[row], (position, column))
+            self._score_explicitly(row, value, score, status, setting, (position, column), series)
         view.kpis.score[rows] = score
         view.kpis.status[rows] = status
+
+    def _score_progress(
+        self,
+        plan: _Plan,
+        view: ViewScores,
+        row: int,
+        column: int,
+        score: FloatArray,
+        status: StatusArray,
+        cell: tuple[int, int],
+        evaluators: dict[tuple[int, int], Evaluator],
+    ) -> None:
+        """A target reached over a span, judged by the explained path for one period (few cells in practice)."""
+        root = int(self._kpi_root[row])
+        evaluator = evaluators.get((root, column))
+        if evaluator is None:
+            evaluator = evaluators[root, column] = Evaluator(
+                self.roots[root], self._store, View(plan.periods[column]), today=self.today
+            )
+        kpi = self._kpis[row]
+        result = evaluator.kpi_result(kpi, evaluator.owner[kpi.id])
+        score[cell] = np.nan if result.score is None else result.score
+        status[cell] = self._table.index(result.status)
+        view.value[row, column] = np.nan if result.actual.value is None else result.actual.value
+        view.target[row, column] = np.nan if result.target is None else result.target
 
     def _score_explicitly(
         self,

@@ -37,6 +37,7 @@ from fourfold.engine.model import (
     View,
 )
 from fourfold.engine.periods import Frequency, Period
+from fourfold.engine.progress import ProgressPlan
 from fourfold.engine.rollup import (
     ChildValue,
     RollupChild,
@@ -419,6 +420,10 @@ class Evaluator:
         target = self._combined_threshold(kpi, periods, settings, "target")
         red_flag = self._combined_threshold(kpi, periods, settings, "red_flag")
         overdue = self._overdue(kpi, card, periods)
+        if last_setting is not None and last_setting.reach_by is not None and periods:
+            progress = self._progress_result(kpi, card, actual, last_setting, last_setting.reach_by, overdue)
+            if progress is not None:
+                return progress
         if last_setting is None:
             return self._unscored(kpi, card, actual, target, red_flag, overdue, "no target is set for this period")
         try:
@@ -432,6 +437,54 @@ class Evaluator:
         scored = method.score(actual.value, kpi_series(target, red_flag, kpi.baseline))
         status = self._status(card.statuses, scored, method)
         return KpiResult(kpi, actual, target, red_flag, method, scored, status, overdue)
+
+    def _progress_result(
+        self,
+        kpi: KpiModel,
+        card: ScorecardModel,
+        actual: KpiValue,
+        setting: TargetSetting,
+        reach_by: Period,
+        overdue: bool,
+    ) -> KpiResult | None:
+        """Judge a target reached over a span by the progress expected at the end of the period read.
+
+        A sum KPI counts everything from the start of the span (sales to date); any other KPI is already a
+        level (learners enrolled) and is compared as it stands. ``None`` outside the span, where the KPI is
+        scored against the target itself.
+        """
+        end = actual.periods[-1]
+        first = self.calendar.period_containing(setting.starts, kpi.frequency)
+        if setting.target is None or reach_by.frequency is not kpi.frequency or not first <= end <= reach_by:
+            return None
+        try:
+            plan = ProgressPlan(
+                self.calendar, first, reach_by, kpi.baseline or 0.0, setting.target, setting.progress_curve
+            )
+        except ScoringConfigError as error:
+            return self._unscored(kpi, card, actual, setting.target, None, overdue, str(error))
+        expected = plan.expected(end)
+        so_far = actual
+        if kpi.aggregation is Aggregation.SUM:
+            stored = self.values.get(kpi.id, {})
+            span = self.calendar.span(first, end)
+            summed = aggregate(
+                [stored.get(period.key) or PeriodValue(period, None) for period in span], Aggregation.SUM
+            )
+            so_far = KpiValue(summed.value, None, None, summed.trace, tuple(span))
+        judged = plan.health(so_far.value, end)
+        score = None if judged.health is None else judged.health * 10
+        trace = replace(
+            judged.trace,
+            steps=(*expected.trace.steps, *judged.trace.steps),
+            reason=f"{judged.trace.reason}; {expected.trace.reason}",
+            result=score,
+            result_kind="score",
+            title=None,
+        )
+        overachievement = None if judged.unclamped is None else judged.unclamped * 10
+        scored = ScoreResult(score, overachievement, None, trace)
+        return KpiResult(kpi, so_far, expected.value, None, None, scored, card.statuses.status_for(score), overdue)
 
     def _unscored(
         self,

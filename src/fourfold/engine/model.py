@@ -62,6 +62,10 @@ class TargetSetting:
     range_high: float | None = None
     method: str | None = None
     parameters: Mapping[str, object] = field(default_factory=dict)
+    reach_by: Period | None = None
+    """Set for a target reached over a span ("12 000 by December"): each period is then judged against the
+    value expected by its end, on a straight line from the baseline or along ``progress_curve``."""
+    progress_curve: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

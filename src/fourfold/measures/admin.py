@@ -32,6 +32,8 @@ class KpiTargetInline(admin.TabularInline[KpiTarget, Kpi]):
         "range_high",
         "scoring_method",
         "scoring_parameters",
+        "reach_by",
+        "progress_curve",
         "note",
     )
 

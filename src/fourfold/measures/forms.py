@@ -26,6 +26,12 @@ class TargetForm(forms.Form):
     period_key = forms.CharField(label=_("From period"), max_length=10)
     target = value_input(_("Target"))
     red_flag = value_input(_("Red flag"), help_text=_("Where the KPI turns off target."))
+    reach_by = forms.CharField(
+        label=_("Reached by"),
+        max_length=10,
+        required=False,
+        help_text=_("For a target reached over a span, e.g. 12 000 by 2026-12."),
+    )
     range_low = value_input(_("Range low"))
     range_high = value_input(_("Range high"))
     note = forms.CharField(label=_("Note"), required=False)

@@ -17,6 +17,7 @@ from django_stubs_ext import StrOrPromise
 from fourfold.audit.models import ChangeLoggedModel
 from fourfold.engine.formulas import FormulaError, parse_formula
 from fourfold.engine.periods import Frequency, Period, PeriodKeyError
+from fourfold.engine.progress import ProgressPlan
 from fourfold.engine.rollup import ValueRollupMethod
 from fourfold.engine.scoring import METHODS, ScoringConfigError, method_from_config
 from fourfold.strategy.models import Objective, Scorecard, non_negative_weight
@@ -261,6 +262,16 @@ class KpiTarget(ChangeLoggedModel):
     scoring_parameters = models.JSONField(
         default=dict, blank=True, help_text=_("Parameters of the chosen scoring method, e.g. breakpoints.")
     )
+    reach_by = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text=_("For a target reached over a span (12 000 by 2026-12): the period it must be reached by."),
+    )
+    progress_curve = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_("Optional cumulative share expected after each period of the span, ending at 1 (default: linear)."),
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -288,6 +299,8 @@ class KpiTarget(ChangeLoggedModel):
         explicit = bool(self.scoring_method or self.scoring_parameters)
         if explicit:
             self.check_scoring_method()
+        if self.reach_by or self.progress_curve:
+            self.check_progress(period)
         if kpi.is_yes_no:
             errors: dict[str, StrOrPromise] = {
                 name: _("A yes/no KPI has no thresholds; its target is yes or no.")
@@ -308,6 +321,27 @@ class KpiTarget(ChangeLoggedModel):
                 return  # the method carries its own anchors (breakpoints, rules)
             raise ValidationError({"target": _("Enter a target.")})
         check_threshold_order(self, higher_is_better=kpi.direction == Kpi.Direction.HIGHER)
+
+    def check_progress(self, first: Period) -> None:
+        """A span target needs a target, an end no earlier than its start, and a curve that fits the span."""
+        if not self.reach_by:
+            raise ValidationError({"reach_by": _("A progress curve needs the period the target is reached by.")})
+        last = resolve_period_key(self.kpi, self.reach_by, "reach_by")
+        self.reach_by = last.key
+        if self.target is None:
+            raise ValidationError({"target": _("Enter the target to reach by %(period)s.") % {"period": last.key}})
+        try:
+            ProgressPlan(
+                self.kpi.scorecard.organisation.calendar,
+                first,
+                last,
+                float(self.kpi.baseline or 0),
+                float(self.target),
+                tuple(self.progress_curve) if self.progress_curve else None,
+            )
+        except ScoringConfigError as error:
+            field = "reach_by" if "before it starts" in str(error) else "progress_curve"
+            raise ValidationError({field: str(error)}) from error
 
     def check_scoring_method(self) -> None:
         """An explicit method must exist and get exactly the parameters it needs (a goal needs a red flag)."""

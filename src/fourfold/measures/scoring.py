@@ -31,7 +31,7 @@ from fourfold.engine.model import (
     View,
 )
 from fourfold.engine.model import WeightChange as EngineWeightChange
-from fourfold.engine.periods import Frequency, Period
+from fourfold.engine.periods import FiscalCalendar, Frequency, Period
 from fourfold.engine.rollup import RollupMethod, ValueRollupMethod
 from fourfold.measures.models import Actual, Kpi, KpiTarget, WeightChange
 from fourfold.strategy.models import Objective, Perspective, Scorecard
@@ -155,7 +155,7 @@ def load_tree(
     kpis_by_objective: dict[int, list[KpiModel]] = defaultdict(list)
     for kpi in kpis:
         kpis_by_objective[kpi.objective_id].append(
-            kpi_model(kpi, settings[kpi.pk], sources[kpi.pk], weight_changes(changes["kpi", kpi.pk]))
+            kpi_model(kpi, settings[kpi.pk], sources[kpi.pk], calendar, weight_changes(changes["kpi", kpi.pk]))
         )
     aligned: dict[int, list[str]] = defaultdict(list)
     for objective in objectives:
@@ -218,7 +218,11 @@ def weight_changes(changes: list[WeightChange]) -> tuple[EngineWeightChange, ...
 
 
 def kpi_model(
-    kpi: Kpi, settings: list[KpiTarget], sources: list[int], changes: tuple[EngineWeightChange, ...] = ()
+    kpi: Kpi,
+    settings: list[KpiTarget],
+    sources: list[int],
+    calendar: FiscalCalendar,
+    changes: tuple[EngineWeightChange, ...] = (),
 ) -> KpiModel:
     """One KPI in the engine's terms; formulas were validated when saved, so they parse here."""
     baseline = _float(kpi.baseline)
@@ -242,6 +246,8 @@ def kpi_model(
                 range_high=_float(setting.range_high),
                 method=setting.scoring_method or None,
                 parameters=setting.scoring_parameters or {},
+                reach_by=calendar.parse(setting.reach_by) if setting.reach_by else None,
+                progress_curve=tuple(setting.progress_curve) if setting.progress_curve else None,
             )
             for setting in settings
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -224,11 +224,15 @@ def kpi_target_set(
     note: str = "",
     scoring_method: str | None = None,
     scoring_parameters: Mapping[str, Any] | None = None,
+    reach_by: str = "",
+    progress_curve: Sequence[float] | None = None,
 ) -> KpiTarget:
     """Set the target and thresholds from ``period_key`` on; they hold until a later setting replaces them.
 
     ``scoring_method`` (with its parameters) overrides the default way of scoring for these periods; left
     out (``None``), a method already set for the period is kept, so a form without it loses nothing.
+    ``reach_by`` makes it a target reached over a span, judged each period by the progress expected so far
+    (straight from the baseline, or along ``progress_curve``).
     """
     require(by, Action.SET_TARGETS, kpi)
     canonical_key = _canonical_key(kpi, period_key)
@@ -236,6 +240,7 @@ def kpi_target_set(
         kpi=kpi, period_key=canonical_key
     )
     setting.target, setting.red_flag = target, red_flag
+    setting.reach_by, setting.progress_curve = reach_by, list(progress_curve) if progress_curve else None
     if scoring_method is not None:
         setting.scoring_method, setting.scoring_parameters = scoring_method, dict(scoring_parameters or {})
     setting.range_low, setting.range_high, setting.note = range_low, range_high, note

@@ -542,7 +542,14 @@ class _Converter:
             if period.key in settings:
                 self.problem((*target_path, "from"), f"from {period.key}: another setting starts in that period too")
                 continue
+            reach_by = (
+                self.period(target.reach_by, kpi.frequency, (*target_path, "reach_by"), "reach_by")
+                if target.reach_by is not None
+                else None
+            )
             settings[period.key] = TargetSetting(
+                reach_by=reach_by,
+                progress_curve=tuple(target.progress_curve) if target.progress_curve else None,
                 starts=period.start,
                 target=_answer(target.target),
                 red_flag=target.red_flag,

@@ -211,6 +211,16 @@ class TargetSpec(FileModel):
         + ".",
     )
     parameters: dict[str, JsonValue] | None = Field(default=None, description="Parameters of the scoring method.")
+    reach_by: PeriodKey | None = Field(
+        default=None,
+        description="For a target reached over a span (12 000 by 2026-12): the period it must be reached by; "
+        "each period is then judged against the value expected by its end.",
+    )
+    progress_curve: list[Number] | None = Field(
+        default=None,
+        description="Cumulative share of the target expected after each period of the span, ending at 1 "
+        "(default: a straight line from the baseline).",
+    )
     note: Text = ""
 
 

@@ -270,3 +270,39 @@ def test_outside_the_good_range_is_off_target_and_the_explanation_agrees():
     _, kpis = result_of(card(class_size), values("class_size", **{"2026_03": 26}), "2026-03")
     assert kpis["class_size"].status.key == "off_target"
     assert "off_target" in kpis["class_size"].explanation()
+
+
+def test_a_target_reached_over_a_span_is_judged_by_the_progress_expected():
+    december = CALENDAR.parse("2026-12")
+    sales = kpi(
+        "sales",
+        aggregation=Aggregation.SUM,
+        baseline=0,
+        targets=(TargetSetting(JAN, target=12_000, reach_by=december),),
+    )
+    store = values("sales", **{f"2026_{month:02d}": 900 for month in range(1, 7)})
+    _, june = result_of(card(sales), store, "2026-06")
+    # 12 000 by December from 0: 6 000 expected after six months; 6 x 900 = 5 400 done -> 90 % -> 9.0
+    assert june["sales"].target == pytest.approx(6_000)
+    assert june["sales"].actual.value == pytest.approx(5_400)
+    assert june["sales"].score == pytest.approx(9.0)
+    assert "6000" in june["sales"].explanation()
+
+
+def test_the_batch_path_judges_progress_targets_like_the_explained_path():
+    from fourfold.engine.batch import compile_batch
+
+    december = CALENDAR.parse("2026-12")
+    sales = kpi(
+        "sales",
+        aggregation=Aggregation.SUM,
+        baseline=0,
+        targets=(TargetSetting(JAN, target=12_000, reach_by=december),),
+    )
+    store = values("sales", **{f"2026_{month:02d}": 900 for month in range(1, 7)})
+    model = card(sales)
+    months = CALENDAR.span(CALENDAR.parse("2026-01"), CALENDAR.parse("2026-12"))
+    scores = compile_batch([model], store, CALENDAR, months, today=TODAY).compute((Frequency.MONTHLY,))
+    monthly = scores.views[Frequency.MONTHLY]
+    june = [period.key for period in monthly.periods].index("2026-06")
+    assert monthly.kpis.score[0, june] == pytest.approx(9.0)

@@ -206,3 +206,35 @@ def test_weight_changes_need_an_editor_and_a_valid_period(world):
         weight_change_set(by=world.editor, weighted=world.objective, period_key="July", weight=Decimal(2))
     change = weight_change_set(by=world.editor, weighted=world.objective, period_key="2026-7", weight=Decimal(2))
     assert (change.period_key, change.starts) == ("2026-07", dt.date(2026, 7, 1))
+
+
+def test_a_target_reached_by_december_is_judged_on_the_pages_by_progress(world):
+    sales = kpi_create(
+        by=world.editor, objective=world.objective, key="sales", name="Sales", aggregation="sum", baseline=Decimal(0)
+    )
+    kpi_target_set(by=world.editor, kpi=sales, period_key="2026-01", target=Decimal(12_000), reach_by="2026-12")
+    for month in range(1, 4):
+        actual_record(by=world.editor, kpi=sales, period_key=f"2026-{month:02d}", value=Decimal(1_100))
+    result = scorecard_evaluation(world.scorecard, march(world), today=TODAY).result
+    (row,) = [kpi for kpi in result.iter_kpis() if kpi.kpi.key == "sales"]
+    # 3 000 expected after three of twelve months; 3 300 done -> 110 % of expected -> score 10 (11 unclamped)
+    assert row.target == pytest.approx(3_000)
+    assert row.actual.value == pytest.approx(3_300)
+    assert row.score == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"reach_by": "2025-12"}, "reach_by", "before it starts"),
+        ({"reach_by": "2026-Q4"}, "reach_by", "monthly"),
+        ({"reach_by": "2026-03", "progress_curve": [0.5, 0.4, 1.0]}, "progress_curve", ""),
+        ({"progress_curve": [0.2, 1.0]}, "reach_by", "needs the period"),
+    ],
+)
+def test_bad_progress_targets_are_refused_on_the_field(world, changes, field, message):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(100), **changes)
+    assert message in " ".join(error.value.message_dict[field])

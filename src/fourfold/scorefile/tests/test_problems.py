@@ -413,3 +413,28 @@ def test_an_unreadable_file(tmp_path):
 
 def test_the_examples_in_the_docstrings_hold():
     assert doctest.testmod(problems_module).failed == 0
+
+
+def test_a_target_reached_over_a_span_loads_and_is_judged_by_progress():
+    from datetime import date
+
+    from fourfold.engine.evaluate import evaluate_scorecard
+    from fourfold.engine.model import View
+
+    sales = kpi(
+        "sales",
+        aggregation="sum",
+        baseline=0,
+        targets=[{"from": "2026-01", "target": 12000, "reach_by": "2026-12"}],
+        values={"2026-01": 900, "2026-02": 900, "2026-03": 900},
+    )
+    loaded = load_scorecard_file(yaml.safe_dump(card(sales), sort_keys=False))
+    view = View(loaded.model.calendar.parse("2026-03"))
+    result = evaluate_scorecard(loaded.model, loaded.values, view, today=date(2026, 11, 23))
+    (row,) = list(result.iter_kpis())
+    assert row.score == pytest.approx(9.0)  # 2 700 of the 3 000 expected after three months: 90 %
+
+
+def test_a_span_target_must_end_in_a_period_of_the_kpis_frequency():
+    sales = kpi("sales", targets=[{"from": "2026-01", "target": 12000, "reach_by": "2026-Q4"}])
+    assert "reach_by" in the_problem(card(sales))
