@@ -76,7 +76,12 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ("-timestamp", "-id")
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["content_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="audit_object_idx"),
+            # The newest change of a scorecard, or of an organisation's own settings, decides cached scores.
+            models.Index(fields=["scorecard_id", "id"], name="audit_scorecard_newest_idx"),
+            models.Index(fields=["organisation_id", "scorecard_id", "id"], name="audit_organisation_newest_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr} by {self.actor_name or 'system'}"

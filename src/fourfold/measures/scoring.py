@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from threading import Lock
 
-from django.db.models import Max, Q
+from django.db.models import Q
 
-from fourfold.audit.models import AuditEntry
 from fourfold.engine.aggregation import Aggregation, PeriodValue
 from fourfold.engine.evaluate import Evaluator, KpiResult, ScorecardResult
 from fourfold.engine.formulas import MissingPolicy, UnitKind, parse_formula
@@ -84,16 +83,18 @@ def parse_view(scorecard: Scorecard, period_key: str | None, span: str | None, t
     return View(scorecard.organisation.calendar.parse(period_key), chosen_span)
 
 
-def tree_version(scorecard_ids: list[int], organisation_id: int) -> tuple[int, str]:
+def tree_version(cards: list[Scorecard]) -> tuple[int, str]:
     """The newest audit entry touching the tree or its organisation's settings: changes whenever data do.
 
-    Its time is part of the version too: after a rolled-back transaction a database may hand out the same
-    id again, for a different change.
+    Read from the annotations of :func:`~fourfold.strategy.selectors.tree_of`. Its time is part of the
+    version too: after a rolled-back transaction a database may hand out the same id again, for another change.
     """
-    newest = AuditEntry.objects.filter(
-        Q(scorecard_id__in=scorecard_ids) | Q(organisation_id=organisation_id, scorecard_id__isnull=True)
-    ).aggregate(id=Max("id"), at=Max("timestamp"))
-    return int(newest["id"] or 0), str(newest["at"])
+    # Attribute errors here mean the cards did not come from tree_of: better to fail than to serve stale scores.
+    marks = [(card.newest_change_id, card.newest_change_at) for card in cards]  # type: ignore[attr-defined]
+    if cards:
+        marks.append((cards[0].organisation_change_id, cards[0].organisation_change_at))  # type: ignore[attr-defined]
+    newest_id, newest_at = max(((change_id or 0, str(at)) for change_id, at in marks), default=(0, "None"))
+    return newest_id, newest_at
 
 
 def load_tree(
@@ -314,7 +315,7 @@ def scorecard_evaluation(
     cards = tree_of(scorecard) if cards is None else cards
     card_ids = [card.pk for card in cards]
     # The tree's members are part of the key: removing a child leaves no newer audit entry in the others.
-    version = tree_version(card_ids, scorecard.organisation_id)
+    version = tree_version(cards)
     key = (scorecard.pk, view.period.key, view.span.value, today, tuple(card_ids), version)
     cached = _cache.get(key)
     if cached is not None:

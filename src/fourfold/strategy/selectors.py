@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from fourfold.accounts.models import User
 from fourfold.accounts.permissions import scorecards_visible_to
+from fourfold.audit.models import AuditEntry
 from fourfold.engine.evaluate import KpiResult, ObjectiveResult, PerspectiveResult
 from fourfold.measures.models import Actual, Kpi
 from fourfold.strategy.models import Objective, Scorecard
@@ -76,7 +77,8 @@ def descendants(root: Scorecard, all_cards: list[Scorecard]) -> list[Scorecard]:
     children: dict[int | None, list[Scorecard]] = defaultdict(list)
     for card in all_cards:
         children[card.parent_id].append(card)
-    ordered, queue = [], [root]
+    # The root as read with the others (it carries their annotations), unless it was not among them.
+    ordered, queue = [], [next((card for card in all_cards if card.pk == root.pk), root)]
     while queue:
         card = queue.pop(0)
         ordered.append(card)
@@ -85,6 +87,26 @@ def descendants(root: Scorecard, all_cards: list[Scorecard]) -> list[Scorecard]:
 
 
 def tree_of(root: Scorecard) -> list[Scorecard]:
-    """``root`` and its descendants, read in one query."""
-    cards = Scorecard.objects.filter(organisation_id=root.organisation_id).select_related("org_unit").order_by("name")
+    """``root`` and its descendants, read in one query, each with its newest change.
+
+    Every scorecard comes annotated with the id and time of the newest audit entry on it
+    (``newest_change_id``, ``newest_change_at``) and on its organisation's own settings
+    (``organisation_change_id``, ``organisation_change_at``), so that cached scores can be checked for
+    staleness without another query.
+    """
+    newest = AuditEntry.objects.filter(scorecard_id=OuterRef("pk")).order_by("-id")
+    organisation_newest = AuditEntry.objects.filter(
+        organisation_id=OuterRef("organisation_id"), scorecard_id__isnull=True
+    ).order_by("-id")
+    cards = (
+        Scorecard.objects.filter(organisation_id=root.organisation_id)
+        .select_related("org_unit")
+        .annotate(
+            newest_change_id=Subquery(newest.values("id")[:1]),
+            newest_change_at=Subquery(newest.values("timestamp")[:1]),
+            organisation_change_id=Subquery(organisation_newest.values("id")[:1]),
+            organisation_change_at=Subquery(organisation_newest.values("timestamp")[:1]),
+        )
+        .order_by("name")
+    )
     return descendants(root, list(cards))
