@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import fourfold
 
 PACKAGE = Path(fourfold.__file__).parent
@@ -22,12 +24,14 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_the_engine_imports_no_django():
+@pytest.mark.parametrize("package", ["engine", "metrics", "scorefile"])
+def test_the_pure_packages_import_no_django(package):
+    """The engine, the raw-data metrics and the scorecard files run without a database or Django."""
     offenders = {
         str(path.relative_to(PACKAGE)): sorted(
             name for name in imported_modules(path) if name.split(".")[0] == "django"
         )
-        for path in (PACKAGE / "engine").rglob("*.py")
+        for path in (PACKAGE / package).rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
 

@@ -17,7 +17,7 @@ FOURFOLD = str(Path(sys.executable).parent / "fourfold")
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["setup"], ["demo"], ["manage"]])
+@pytest.mark.parametrize("command", [[], ["serve"], ["setup"], ["demo"], ["manage"], ["score"], ["demo-data"]])
 def test_every_command_has_help(command):
     result = subprocess.run(
         [FOURFOLD, *command, "--help"], capture_output=True, text=True, check=False, env={**os.environ, "DEBUG": "1"}

@@ -217,6 +217,55 @@ def score(
         print_table(result, loaded, Console(highlight=False))
 
 
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option(help="Folder to write the Parquet files to (created if missing).")] = Path(
+        "demo-data"
+    ),
+    customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 10_000,
+    orders: Annotated[int, typer.Option(min=0, help="Number of orders.")] = 100_000,
+    months: Annotated[int, typer.Option(min=1, help="Months of data, ending with --end.")] = 36,
+    end: Annotated[
+        str | None, typer.Option(help="The last month, as YYYY-MM. Default: the month before the current one.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same data.")] = 42,
+    bad_rows: Annotated[
+        bool, typer.Option("--bad-rows", help="Spoil a few rows on purpose, to see validation at work.")
+    ] = False,
+) -> None:
+    """Write a realistic data set of every canonical table as Parquet, for trying the KPIs (see docs/metrics-data.md)."""
+    from datetime import date, timedelta
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from fourfold.metrics.generate import generate_dataset
+
+    if end is None:
+        last_month = date.today().replace(day=1) - timedelta(days=1)
+    else:
+        try:
+            last_month = date.fromisoformat(f"{end}-01")
+        except ValueError:
+            raise fail(f"--end must be a month like 2026-10, got {end!r}") from None
+    dataset = generate_dataset(
+        out, end=last_month, customers=customers, orders=orders, months=months, seed=seed, bad_rows=bad_rows
+    )
+    listing = Table("table", "rows", "size")
+    for written in dataset.tables:
+        listing.add_row(written.name, f"{written.rows:,}", f"{written.size_bytes / 1e6:,.1f} MB")
+    listing.add_section()
+    listing.add_row("total", f"{sum(t.rows for t in dataset.tables):,}", f"{dataset.size_bytes / 1e6:,.1f} MB")
+    Console(highlight=False).print(listing)
+    typer.echo(
+        f"Wrote {len(dataset.tables)} tables to {out} in {dataset.seconds:.1f} s: "
+        f"{months} months to {last_month:%Y-%m}, seed {seed}."
+    )
+    for problem in dataset.injected:
+        rows = ", ".join(map(str, problem.rows))
+        typer.echo(f"Spoilt on purpose: {problem.table}.{problem.column}, {problem.kind} (rows {rows})")
+
+
 def ensure_secret_key(data_dir: Path) -> None:
     """Give a local install a stable secret key kept in its data folder, unless one is configured."""
     if os.environ.get("SECRET_KEY") or env_bool("DEBUG", default=False):

@@ -1,0 +1,134 @@
+"""The demo data set: the same for a seed, of the sizes asked, valid, and spoilt exactly where it says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from fourfold.cli import app
+from fourfold.metrics.generate import CHANNELS, SEGMENTS, generate_dataset
+from fourfold.metrics.sources import load_directory
+from fourfold.metrics.tables import TABLES
+
+CUSTOMERS, ORDERS, MONTHS, END = 400, 4_000, 12, dt.date(2026, 10, 1)
+FIRST_DAY, LAST_DAY = dt.date(2025, 11, 1), dt.date(2026, 10, 31)
+DAYS = (LAST_DAY - FIRST_DAY).days + 1
+
+
+def generate(folder, seed=3, bad_rows=False):
+    return generate_dataset(
+        folder, end=END, customers=CUSTOMERS, orders=ORDERS, months=MONTHS, seed=seed, bad_rows=bad_rows
+    )
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("demo"))
+
+
+def read(dataset, name):
+    return pq.read_table(dataset.directory / f"{name}.parquet")
+
+
+def test_the_same_seed_writes_the_same_data_and_another_seed_other_data(dataset, tmp_path):
+    again = generate(tmp_path / "again")
+    for name in TABLES:
+        assert read(again, name).equals(read(dataset, name)), name
+    other = generate(tmp_path / "other", seed=4)
+    assert not read(other, "orders").equals(read(dataset, "orders"))
+
+
+def test_every_table_is_written_with_the_canonical_schema_and_the_sizes_asked(dataset):
+    assert [table.name for table in dataset.tables] == list(TABLES)
+    for table in dataset.tables:
+        assert pq.read_schema(table.path) == TABLES[table.name].schema.to_pyarrow(), table.name
+        assert table.rows == pq.read_metadata(table.path).num_rows > 0, table.name
+    rows = {table.name: table.rows for table in dataset.tables}
+    assert (rows["customers"], rows["subscriptions"], rows["orders"]) == (CUSTOMERS, CUSTOMERS, ORDERS)
+    assert rows["marketing_spend"] == DAYS * len(CHANNELS)
+    assert rows["market_totals"] == MONTHS * len(SEGMENTS)
+
+
+def test_everything_dated_lies_in_the_months_asked_except_earlier_signups(dataset):
+    for name, column in [("orders", "order_date"), ("marketing_spend", "spend_date"), ("reviews", "review_date")]:
+        dates = read(dataset, name).column(column)
+        assert (pc.min(dates).as_py(), pc.max(dates).as_py()) >= (FIRST_DAY, FIRST_DAY), name
+        assert pc.max(dates).as_py() <= LAST_DAY, name
+    signups = read(dataset, "customers").column("signup_date")
+    assert pc.min(signups).as_py() < FIRST_DAY <= pc.max(signups).as_py()
+
+
+def test_the_data_behaves_like_a_business(dataset):
+    subscriptions = read(dataset, "subscriptions")
+    assert 0 < subscriptions.column("end_date").null_count < len(subscriptions)  # some churn, most stay
+    surveys = read(dataset, "survey_responses").to_pylist()
+    nps = [row["score"] for row in surveys if row["survey_kind"] == "nps"]
+    assert min(nps) <= 6  # detractors
+    assert max(nps) >= 9  # and promoters
+    assert {row["survey_kind"] for row in surveys} == {"nps", "csat", "ces", "employee"}
+    tickets = read(dataset, "support_tickets").to_pylist()
+
+    def median_wait(channel):
+        waits = sorted(
+            row["first_response_at"] - row["opened_at"]
+            for row in tickets
+            if row["channel"] == channel and row["first_response_at"]
+        )
+        return waits[len(waits) // 2]
+
+    assert median_wait("chat") < median_wait("email")
+    spend = read(dataset, "marketing_spend")
+    assert set(spend.column("channel").to_pylist()) == set(CHANNELS)
+
+
+def test_every_table_passes_validation(dataset):
+    loaded = load_directory(dataset.directory)
+    assert sorted(loaded) == sorted(TABLES)
+    assert all(report.ok and report.rows_kept == report.rows_read for report in loaded.reports.values())
+
+
+def test_bad_rows_are_found_by_validation_exactly_where_they_were_put(tmp_path):
+    spoilt = generate(tmp_path, bad_rows=True)
+    loaded = load_directory(spoilt.directory, on_error="skip")
+    found = {
+        (problem.table, problem.column, problem.kind, problem.rows)
+        for report in loaded.reports.values()
+        for problem in report.problems
+    }
+    assert found == {(problem.table, problem.column, problem.kind, problem.rows) for problem in spoilt.injected}
+    assert len({problem.table for problem in spoilt.injected}) >= 5
+
+
+def test_the_command_says_what_it_wrote(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo-data",
+            "--customers",
+            "50",
+            "--orders",
+            "300",
+            "--months",
+            "3",
+            "--end",
+            "2026-10",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Wrote 14 tables to {tmp_path} in " in result.output
+    assert "3 months to 2026-10, seed 42." in result.output
+    assert re.search(r"│ orders +│ 300 +│", result.output)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(f"{name}.parquet" for name in TABLES)
+
+
+def test_the_command_refuses_a_month_it_cannot_read(tmp_path):
+    result = CliRunner().invoke(app, ["demo-data", "--end", "October", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--end must be a month like 2026-10, got 'October'" in result.output
