@@ -1,0 +1,726 @@
+"""Compiling KPI definitions to Ibis expressions over the canonical tables, and computing them.
+
+A compiled KPI is one Ibis expression giving one row per period (and segment, when split) with the columns of
+:data:`RESULT_SCHEMA`: the value, and what it is made of. The numerator and denominator are kept so that a
+scorecard can combine periods and segments correctly and show the arithmetic behind a number; ``n`` counts the
+rows behind the value (the denominator's rows for a ratio, the answers for a survey, the entities at the start
+for a cohort), and survey KPIs add their margin of error and a flag for too few responses.
+
+**The same numbers on every backend.** The expressions use only what DuckDB, PostgreSQL and Spark compute
+alike: integer period numbers (year × 12 + month − 1 for months), ``make_date``, counts, sums, averages,
+min/max, the sample standard deviation, square roots, and continuous percentiles. Medians and p90 are the
+linear-interpolation percentile (DuckDB ``quantile_cont``, PostgreSQL ``percentile_cont``, Spark ``percentile``;
+numpy's default, Excel's PERCENTILE.INC), which all three compute exactly. Divisions go through ``NULLIF(d, 0)``,
+so a zero denominator gives no value (NULL), never infinity, 0 or an error; the caller reports "no data".
+Joins that could meet a NULL segment are avoided: parts are stacked with UNION ALL and grouped, as GROUP BY
+treats NULLs alike everywhere.
+
+**Periods** are calendar months, quarters and years, found by truncating a row's date (or the UTC date of its
+timestamp). Fiscal calendars (:mod:`fourfold.engine.periods`) are a later step: a fiscal quarter is not a
+calendar quarter unless the fiscal year starts in January, April, July or October.
+
+**Which periods have a row.** A flow KPI (orders, tickets) has a row for each period with at least one row of
+data, and none for a period without: a month without orders may be a month whose orders were not loaded, so it
+shows "no data" rather than a confident 0. Within a period that has data, an additive part without rows is 0:
+leads but no conversions is a conversion rate of 0 %. Stocks (headcount) and cohorts have a row for every
+period from their first date to their last date, or to ``end`` when it is given, since people stay employed
+through months in which nothing is recorded. A growth or windowed KPI reads the periods before ``start`` it
+needs; ``start`` and ``end`` only choose which periods are returned.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import functools
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Literal
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from fourfold.engine.formulas import Binary, Expression, Number, Reference, Unary, parse_formula
+from fourfold.metrics import stats
+from fourfold.metrics.definitions import (
+    ADDITIVE_AGGREGATES,
+    CohortKpi,
+    Condition,
+    CumulativeKpi,
+    DefinitionError,
+    Definitions,
+    DerivedKpi,
+    GrowthKpi,
+    Measure,
+    RatioKpi,
+    Scalar,
+    SimpleKpi,
+    SurveyKpi,
+    dependencies,
+    fixed_split,
+    optional_segments,
+)
+
+Grain = Literal["month", "quarter", "year"]
+PERIODS_PER_YEAR: Mapping[Grain, int] = {"month": 12, "quarter": 4, "year": 1}
+MONTHS_PER_PERIOD: Mapping[Grain, int] = {"month": 1, "quarter": 3, "year": 12}
+
+RESULT_SCHEMA = ibis.schema(
+    {
+        "kpi": "string",
+        "period_start": "date",
+        "segment": "string",
+        "value": "float64",
+        "numerator": "float64",
+        "denominator": "float64",
+        "n": "int64",
+        "margin_of_error": "float64",
+        "too_few_responses": "boolean",
+    }
+)
+"""The columns of every compiled KPI, and of :func:`compute`'s result."""
+
+_MEASURED = {name: dtype for name, dtype in RESULT_SCHEMA.items() if name not in {"kpi", "period_start", "segment"}}
+"""The columns a KPI's frame has besides ``period`` (a number, so that shifting one is arithmetic) and ``segment``."""
+
+_QUANTILES: Mapping[str, float] = {"median": 0.5, "p90": 0.9}
+"""The continuous percentile each percentile aggregate is."""
+
+
+def period_number(moment: ir.TemporalValue, grain: Grain) -> ir.IntegerValue:
+    """The period containing a date or timestamp, numbered so that consecutive periods differ by 1."""
+    year = moment.year().cast("int64")
+    month = moment.month().cast("int64")
+    if grain == "month":
+        return year * 12 + month - 1
+    if grain == "quarter":
+        return year * 4 + (month - 1) // 3
+    return year
+
+
+def period_number_of(day: datetime.date, grain: Grain) -> int:
+    """:func:`period_number` of a Python date.
+
+    >>> period_number_of(datetime.date(2025, 5, 17), "quarter") - period_number_of(datetime.date(2024, 12, 1), "quarter")
+    2
+    """
+    if grain == "month":
+        return day.year * 12 + day.month - 1
+    if grain == "quarter":
+        return day.year * 4 + (day.month - 1) // 3
+    return day.year
+
+
+def first_day(number: ir.IntegerValue, grain: Grain) -> ir.DateValue:
+    """The first day of a numbered period."""
+    per_year = PERIODS_PER_YEAR[grain]
+    return ibis.date(number // per_year, (number % per_year) * MONTHS_PER_PERIOD[grain] + 1, 1)
+
+
+def _last_day(number: ir.IntegerValue, grain: Grain) -> ir.DateValue:
+    """The last day of a numbered period, which stocks and cohorts are counted on."""
+    return first_day(number + 1, grain) - ibis.interval(days=1)
+
+
+def compile_kpis(
+    definitions: Definitions,
+    tables: Mapping[str, ir.Table],
+    *,
+    grain: Grain = "month",
+    by: str | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    keys: Collection[str] | None = None,
+) -> ir.Table:
+    """One Ibis expression computing the KPIs ``keys`` (all of ``definitions`` by default), stacked.
+
+    KPIs always split by a dimension of their own (CAC by channel) are split by it; with ``by``, every other
+    KPI is split by that dimension, and one that cannot be raises :class:`DefinitionError` (choose the KPIs
+    with :func:`kpis_splittable_by`). ``start`` and ``end`` keep the periods whose first day is between them,
+    both included. Raises :class:`DefinitionError` when a definition does not fit the tables.
+    """
+    chosen = list(definitions) if keys is None else list(keys)
+    unknown = sorted(set(chosen) - definitions.keys())
+    if unknown:
+        raise ValueError(f"unknown KPI {', '.join(unknown)}")
+    compiler = _Compiler(definitions, tables, grain, by, end)
+    lowest = None if start is None else _first_period_from(start, grain)
+    highest = None if end is None else period_number_of(end, grain)
+    results = [compiler.result(key, lowest, highest) for key in chosen]
+    if not results:
+        raise ValueError("no KPIs to compute")
+    return results[0].union(*results[1:]) if len(results) > 1 else results[0]
+
+
+def compute(
+    definitions: Definitions,
+    tables: Mapping[str, ir.Table],
+    grain: Grain = "month",
+    by: str | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    *,
+    keys: Collection[str] | None = None,
+) -> pa.Table:
+    """Compute KPIs on the backend the tables live on, as one Arrow table sorted by KPI, period and segment.
+
+    The arguments are those of :func:`compile_kpis`. Every KPI is computed in one query, so a backend with a
+    high cost per query (Spark) pays it once.
+    """
+    expression = compile_kpis(definitions, tables, grain=grain, by=by, start=start, end=end, keys=keys)
+    result = expression.to_pyarrow().cast(RESULT_SCHEMA.to_pyarrow())
+    return result.sort_by([("kpi", "ascending"), ("period_start", "ascending"), ("segment", "ascending", "at_start")])
+
+
+def kpis_splittable_by(definitions: Definitions, dimension: str) -> list[str]:
+    """The KPIs that can be computed split by ``dimension``: those allowing it, and those always split by it."""
+    return [
+        key
+        for key in definitions
+        if dimension in optional_segments(key, definitions) or fixed_split(key, definitions) == dimension
+    ]
+
+
+def _first_period_from(day: datetime.date, grain: Grain) -> int:
+    """The first period starting on or after ``day``: the period containing it, unless it starts earlier."""
+    number = period_number_of(day, grain)
+    month = day.month - (day.month - 1) % MONTHS_PER_PERIOD[grain]
+    return number if day == datetime.date(day.year, month, 1) else number + 1
+
+
+class _Compiler:
+    """Builds each KPI's frame once, so that KPIs computed from others reuse their inputs' expressions.
+
+    A frame has ``period`` (numbered), ``segment`` and the measured columns of :data:`RESULT_SCHEMA`. Columns
+    are always read as ``table["name"]``: attribute access would meet Ibis's own methods (``count``).
+    """
+
+    def __init__(
+        self,
+        definitions: Definitions,
+        tables: Mapping[str, ir.Table],
+        grain: Grain,
+        by: str | None,
+        end: datetime.date | None,
+    ) -> None:
+        self._definitions = definitions
+        self._tables = tables
+        self._grain = grain
+        self._by = by
+        self._end = None if end is None else period_number_of(end, grain)
+        self._frames: dict[str, ir.Table] = {}
+
+    def result(self, key: str, lowest: int | None, highest: int | None) -> ir.Table:
+        """The KPI's rows in the columns of :data:`RESULT_SCHEMA`, for the periods asked for."""
+        frame = self.frame(key)
+        if lowest is not None:
+            frame = frame.filter(frame["period"] >= lowest)
+        if highest is not None:
+            frame = frame.filter(frame["period"] <= highest)
+        return frame.select(
+            kpi=ibis.literal(key, type="string"),
+            period_start=first_day(frame["period"], self._grain),
+            segment=frame["segment"],
+            **{name: frame[name] for name in _MEASURED},
+        )
+
+    def frame(self, key: str) -> ir.Table:
+        """The KPI for every period it has."""
+        if key not in self._frames:
+            self._frames[key] = self._build(key)
+        return self._frames[key]
+
+    def problem(self, key: str, field: str, message: str) -> DefinitionError:
+        """A definition that does not fit the tables, located in its file."""
+        return self._definitions.problem(key, field, message)
+
+    def _split(self, key: str) -> str | None:
+        """The dimension the KPI is split by in this computation, if any."""
+        fixed = fixed_split(key, self._definitions)
+        if fixed is not None or self._by is None:
+            return fixed
+        allowed = optional_segments(key, self._definitions)
+        if self._by not in allowed:
+            options = f"it can be split by {', '.join(sorted(allowed))}" if allowed else "it cannot be split"
+            raise self.problem(key, "segments", f"cannot be split by {self._by}; {options}")
+        return self._by
+
+    def _build(self, key: str) -> ir.Table:
+        kpi = self._definitions[key]
+        split = self._split(key)
+        match kpi:
+            case SimpleKpi(measure=measure):
+                measured = self._measure(key, "measure", measure, split)
+                return _frame(measured, value=measured["value"], n=measured["n"])
+            case RatioKpi():
+                return self._ratio(key, kpi, split)
+            case CumulativeKpi():
+                return self._cumulative(key, kpi, split)
+            case DerivedKpi():
+                return self._derived(kpi)
+            case GrowthKpi():
+                return self._growth(kpi)
+            case CohortKpi():
+                return self._cohort(key, kpi, split)
+            case SurveyKpi():
+                return self._survey(key, kpi, split)
+
+    # -- Rows ---------------------------------------------------------------------------------------------
+
+    def _rows(
+        self,
+        key: str,
+        field: str,
+        table_name: str,
+        where: Iterable[Condition],
+        split: str | None,
+        columns: Mapping[str, tuple[str, str]],
+        value: tuple[str, str] | None = None,
+    ) -> ir.Table:
+        """The filtered rows of a table as ``segment``, the named ``columns`` and ``value``.
+
+        ``columns`` maps names to (column path, field of the definition); ``value`` is a formula over the
+        table's own columns with its field. Columns of referred tables (``customer.region``) are joined in
+        through the matching ``_id`` column, so the result has exactly one row per row of the table.
+        """
+        base = self._table(key, f"{field}.table", table_name)
+        conditions = list(where)
+        paths = dict(columns.values())
+        paths.update({condition.column: f"{field}.where[{index}]" for index, condition in enumerate(conditions)})
+        dimension = None
+        if split is not None:
+            segment_field = "by" if getattr(self._definitions[key], "by", None) else "segments"
+            dimension = self._dimension_path(key, segment_field, table_name, split)
+            paths[dimension] = segment_field
+        flat = self._flat(key, table_name, base, paths)
+        if conditions:
+            flat = flat.filter(*(self._condition(key, paths[item.column], flat, item) for item in conditions))
+        selected: dict[str, ir.Value] = {name: flat[_flat_name(path)] for name, (path, _) in columns.items()}
+        selected["segment"] = ibis.null("string") if dimension is None else flat[_flat_name(dimension)]
+        if value is not None:
+            selected["value"] = self._value(key, value[1], table_name, flat, parse_formula(value[0]).expression)
+        return flat.select(**selected)
+
+    def _table(self, key: str, field: str, name: str) -> ir.Table:
+        if name not in self._tables:
+            given = ", ".join(sorted(self._tables)) or "none"
+            raise self.problem(key, field, f"no table '{name}' was given (the tables given are {given})")
+        return self._tables[name]
+
+    def _dimension_path(self, key: str, field: str, table_name: str, dimension: str) -> str:
+        """Where a dimension is for a table: its own column first (a ticket's channel is where it came in,
+        not the customer's acquisition channel), else a column of exactly one table it refers to."""
+        own = self._tables[table_name].columns
+        if dimension in own:
+            return dimension
+        found = [
+            f"{column.removesuffix('_id')}.{dimension}"
+            for column in sorted(own)
+            if column.endswith("_id")
+            and (referred := self._tables.get(column.removesuffix("_id") + "s")) is not None
+            and dimension in referred.columns
+        ]
+        if len(found) != 1:
+            where = (
+                "in more than one table it refers to" if found else "neither its column nor one of a table it refers to"
+            )
+            raise self.problem(key, field, f"'{dimension}' is {where} in {table_name}")
+        return found[0]
+
+    def _flat(self, key: str, table_name: str, base: ir.Table, paths: Mapping[str, str]) -> ir.Table:
+        """``base`` with the columns of referred tables that ``paths`` name, as ``__relation__column``."""
+        referred: dict[str, set[str]] = {}
+        for path, field in paths.items():
+            relation, _, column = path.rpartition(".")
+            if not relation:
+                self._require_column(key, field, table_name, base, column)
+                continue
+            if f"{relation}_id" not in base.columns:
+                raise self.problem(key, field, f"'{path}' needs a column {relation}_id in {table_name}")
+            target = self._table(key, field, f"{relation}s")
+            self._require_column(key, field, f"{relation}s", target, column)
+            referred.setdefault(relation, set()).add(column)
+        flat = base
+        for relation, names in sorted(referred.items()):
+            target = self._tables[f"{relation}s"]
+            side = target.select(
+                **{f"__{relation}__": target["id"]},
+                **{_flat_name(f"{relation}.{name}"): target[name] for name in sorted(names)},
+            )
+            flat = flat.left_join(side, flat[f"{relation}_id"] == side[f"__{relation}__"])
+        return flat
+
+    def _require_column(self, key: str, field: str, table_name: str, table: ir.Table, column: str) -> None:
+        if column not in table.columns:
+            known = [name for name in table.columns if not name.startswith("__")]
+            close = difflib.get_close_matches(column, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise self.problem(key, field, f"{table_name} has no column '{column}'{hint}")
+
+    def _require_type(self, key: str, field: str, rows: ir.Table, column: str, expected: str) -> None:
+        """Refuse a column whose type cannot serve, before Ibis fails on it with a message about Ibis."""
+        dtype = rows[column].type()
+        fits = {"a date": dtype.is_date(), "a date or time": dtype.is_temporal(), "a number": dtype.is_numeric()}
+        if not fits[expected]:
+            raise self.problem(key, field, f"the column must hold {expected}, not {dtype}")
+
+    def _require_dates(self, key: str, field: str, rows: ir.Table) -> None:
+        """Activity spans are compared with the days of a period, so they are dates."""
+        self._require_type(key, f"{field}.from", rows, "starts", "a date")
+        if "until" in rows.columns:
+            self._require_type(key, f"{field}.until", rows, "until", "a date")
+
+    def _condition(self, key: str, field: str, rows: ir.Table, condition: Condition) -> ir.BooleanValue:
+        column = rows[_flat_name(condition.column)]
+        operand = condition.operand
+        if condition.operator == "present":
+            return column.notnull() if operand else column.isnull()
+        dtype = column.type()
+        for value in operand if isinstance(operand, list) else [operand]:
+            if isinstance(value, bool):
+                fits = dtype.is_boolean()
+            elif isinstance(value, str):
+                fits = dtype.is_string()
+            else:
+                fits = dtype.is_numeric()
+            if not fits or (condition.operator in {"at_least", "at_most"} and not dtype.is_numeric()):
+                raise self.problem(key, field, f"cannot compare {condition.column} ({dtype}) with {value!r}")
+        if isinstance(operand, list):
+            return column.isin(operand)
+        comparisons: Mapping[str, Callable[[ir.Value, Scalar], ir.BooleanValue]] = {
+            "equals": operator.eq,
+            "not_equals": operator.ne,
+            "at_least": operator.ge,
+            "at_most": operator.le,
+        }
+        return comparisons[condition.operator](column, operand)
+
+    def _value(self, key: str, field: str, table_name: str, rows: ir.Table, expression: Expression) -> ir.Value:
+        """A measure's value: a bare text column as it is (to count ids), anything else as a number.
+
+        In arithmetic a TIMESTAMP is its whole seconds and a DATE its days since 1970-01-01 (in UTC, which
+        Spark must be set to), so differences are durations; a boolean is 1 or 0.
+        """
+
+        def number(name: str) -> ir.Value:
+            self._require_column(key, field, table_name, rows, name)
+            column = rows[name]
+            dtype = column.type()
+            if dtype.is_timestamp():
+                # Whole seconds: Spark's unix_timestamp drops fractions, which DuckDB and PostgreSQL keep.
+                return column.epoch_seconds().cast("float64").floor()
+            if dtype.is_date():
+                return column.cast("timestamp").epoch_seconds().cast("float64") / 86400.0
+            if dtype.is_boolean():
+                # PostgreSQL casts a boolean to INTEGER, but not to BIGINT or DOUBLE PRECISION.
+                return column.cast("int32")
+            if dtype.is_numeric():
+                return column
+            raise self.problem(key, field, f"{name} holds {dtype}, which is not a number")
+
+        if isinstance(expression, Reference):
+            self._require_column(key, field, table_name, rows, expression.key)
+            if rows[expression.key].type().is_string():
+                return rows[expression.key]
+        return _arithmetic(expression, number)
+
+    # -- Measures -----------------------------------------------------------------------------------------
+
+    def _measure(self, key: str, field: str, measure: Measure, split: str | None) -> ir.Table:
+        """An aggregated measure: ``period``, ``segment``, ``value`` and ``n`` for each period it has."""
+        value = (measure.value, f"{field}.value") if measure.value is not None else None
+        if measure.time is not None:
+            columns = {"time": (measure.time, f"{field}.time")}
+            rows = self._rows(key, field, measure.table, measure.where, split, columns, value)
+            self._require_type(key, f"{field}.time", rows, "time", "a date or time")
+            # A row without its date belongs to no period (a lead not converted has no conversion month).
+            rows = rows.filter(rows["time"].notnull()).mutate(period=period_number(rows["time"], self._grain))
+        else:
+            active = measure.active
+            assert active is not None  # a Rows model has either time or active
+            columns = {"starts": (active.starts, f"{field}.active.from")}
+            if active.until is not None:
+                columns["until"] = (active.until, f"{field}.active.until")
+            rows = self._rows(key, field, measure.table, measure.where, split, columns, value)
+            self._require_dates(key, f"{field}.active", rows)
+            spine = self._spine(rows)
+            day = spine["first_day"] if active.at == "period_start" else spine["last_day"]
+            rows = spine.join(rows, _active_on(rows, day))
+        return _aggregate(rows, measure)
+
+    def _spine(self, rows: ir.Table) -> ir.Table:
+        """Every period from the first ``starts`` to the last date of ``rows`` (or to ``end``), with its days."""
+        last_until = rows["until"].max() if "until" in rows.columns else ibis.null("date")
+        bounds = rows.aggregate(first=rows["starts"].min(), last_start=rows["starts"].max(), last_until=last_until)
+        last = ibis.cases(
+            (bounds["last_until"] > bounds["last_start"], bounds["last_until"]), else_=bounds["last_start"]
+        )
+        highest = period_number(last, self._grain) if self._end is None else ibis.literal(self._end, type="int64")
+        lowest = period_number(bounds["first"], self._grain)
+        numbers = bounds.select(period=ibis.range(lowest, highest + 1).unnest().cast("int64"))
+        return numbers.mutate(
+            first_day=first_day(numbers["period"], self._grain),
+            last_day=_last_day(numbers["period"], self._grain),
+        )
+
+    def _ratio(self, key: str, kpi: RatioKpi, split: str | None) -> ir.Table:
+        numerator = self._measure(key, "numerator", kpi.numerator, split)
+        denominator = self._measure(key, "denominator", kpi.denominator, split)
+        parts = _stack(
+            numerator.select("period", "segment", top=numerator["value"]),
+            denominator.select("period", "segment", bottom=denominator["value"], rows=denominator["n"]),
+        )
+        combined = parts.group_by("period", "segment").aggregate(
+            top=parts["top"].max(), bottom=parts["bottom"].max(), rows=parts["rows"].max()
+        )
+        top = _zero_if_absent(combined["top"], kpi.numerator)
+        bottom = _zero_if_absent(combined["bottom"], kpi.denominator)
+        return _frame(
+            combined,
+            value=kpi.scale * top / bottom.nullif(0.0),
+            numerator=top,
+            denominator=bottom,
+            n=combined["rows"].fill_null(0),
+        )
+
+    def _cumulative(self, key: str, kpi: CumulativeKpi, split: str | None) -> ir.Table:
+        periods = self._measure(key, "measure", kpi.measure, split)
+        bounds = periods.aggregate(first=periods["period"].min(), last=periods["period"].max())
+        spine = bounds.select(at=ibis.range(bounds["first"], bounds["last"] + 1).unnest().cast("int64"))
+        reach = [periods["period"] <= spine["at"]]
+        if kpi.window == "year_to_date":
+            reach.append(periods["period"] >= spine["at"] - spine["at"] % PERIODS_PER_YEAR[self._grain])
+        elif isinstance(kpi.window, int):
+            reach.append(periods["period"] > spine["at"] - kpi.window)
+        windows = spine.join(periods, reach)
+        totals = windows.group_by(period=windows["at"], segment=windows["segment"]).aggregate(
+            total=windows["value"].sum(), rows=windows["n"].sum()
+        )
+        return _frame(totals, value=totals["total"], n=totals["rows"])
+
+    # -- KPIs from KPIs -----------------------------------------------------------------------------------
+
+    def _derived(self, kpi: DerivedKpi) -> ir.Table:
+        inputs = sorted(dependencies(kpi))
+        parts = _stack(
+            *(
+                self.frame(reference).select("period", "segment", **{_input(reference): self.frame(reference)["value"]})
+                for reference in inputs
+            )
+        )
+        combined = parts.group_by("period", "segment").aggregate(
+            **{_input(name): parts[_input(name)].max() for name in inputs}
+        )
+
+        def operand(name: str) -> ir.Value:
+            return combined[_input(name)]
+
+        expression = parse_formula(kpi.formula).expression
+        parts_of_division: dict[str, ir.Value] = {}
+        if isinstance(expression, Binary) and expression.operator == "/":
+            parts_of_division = {
+                "numerator": _arithmetic(expression.left, operand),
+                "denominator": _arithmetic(expression.right, operand),
+            }
+        return _frame(combined, value=_arithmetic(expression, operand), **parts_of_division)
+
+    def _growth(self, kpi: GrowthKpi) -> ir.Table:
+        base = self.frame(kpi.of)
+        shift = 1 if kpi.compare_to == "previous_period" else PERIODS_PER_YEAR[self._grain]
+        parts = _stack(
+            base.select("period", "segment", now=base["value"], rows=base["n"], here=ibis.literal(1)),
+            base.select("segment", period=base["period"] + shift, before=base["value"], here=ibis.literal(0)),
+        )
+        combined = parts.group_by("period", "segment").aggregate(
+            now=parts["now"].max(), before=parts["before"].max(), rows=parts["rows"].max(), here=parts["here"].max()
+        )
+        combined = combined.filter(combined["here"] == 1)
+        change = combined["now"] - combined["before"]
+        return _frame(
+            combined,
+            value=100 * change / combined["before"].nullif(0.0),
+            numerator=change,
+            denominator=combined["before"],
+            n=combined["rows"],
+        )
+
+    # -- Cohorts and surveys ------------------------------------------------------------------------------
+
+    def _cohort(self, key: str, kpi: CohortKpi, split: str | None) -> ir.Table:
+        population = kpi.population
+        columns = {"entity": (population.entity, "population.entity"), "starts": (population.starts, "population.from")}
+        if population.until is not None:
+            columns["until"] = (population.until, "population.until")
+        if population.amount is not None:
+            columns["amount"] = (population.amount, "population.amount")
+        rows = self._rows(key, "population", population.table, population.where, split, columns)
+        self._require_dates(key, "population", rows)
+        spine = self._spine(rows)
+        at_start = _active_on(rows, spine["first_day"])
+        at_end = _active_on(rows, spine["last_day"])
+        spans = spine.join(rows, [_both(at_start) | _both(at_end)])
+        spans = spans.mutate(was=_both(at_start).ifelse(1, 0), still=_both(at_end).ifelse(1, 0))
+        amount = spans["amount"].cast("float64") if population.amount is not None else ibis.literal(0.0)
+        entities = spans.group_by("period", "segment", "entity").aggregate(
+            was=spans["was"].max(),
+            still=spans["still"].max(),
+            amount_start=(spans["was"] * amount).sum(),
+            amount_end=(spans["still"] * amount).sum(),
+        )
+        entities = entities.filter(entities["was"] == 1)
+        if kpi.basis == "count":
+            kept, whole = entities["still"].cast("float64"), entities["was"].cast("float64")
+        else:
+            start, end = entities["amount_start"], entities["amount_end"]
+            kept, whole = ibis.ifelse(end < start, end, start), start
+        part = kept if kpi.outcome == "retained" else whole - kept
+        result = entities.group_by("period", "segment").aggregate(
+            part=part.sum(), whole=whole.sum(), entities=entities.count()
+        )
+        return _frame(
+            result,
+            value=100 * result["part"] / result["whole"].nullif(0.0),
+            numerator=result["part"],
+            denominator=result["whole"],
+            n=result["entities"],
+        )
+
+    def _survey(self, key: str, kpi: SurveyKpi, split: str | None) -> ir.Table:
+        responses = kpi.responses
+        assert responses.time is not None  # checked when the definition was loaded
+        columns = {"time": (responses.time, "responses.time"), "score": (kpi.score, "score")}
+        if kpi.scale_max is not None:
+            columns["scale_max"] = (kpi.scale_max, "scale_max")
+        rows = self._rows(key, "responses", responses.table, responses.where, split, columns)
+        self._require_type(key, "responses.time", rows, "time", "a date or time")
+        self._require_type(key, "score", rows, "score", "a number")
+        answered = rows["score"].notnull() & rows["time"].notnull()
+        rows = rows.filter(answered).mutate(period=period_number(rows["time"], self._grain))
+        score = rows["score"].cast("float64")
+        if kpi.statistic == "nps":
+            statistic = stats.nps_aggregates(score)
+        elif kpi.statistic == "mean":
+            statistic = stats.mean_aggregates(score)
+        else:
+            assert kpi.top_box is not None  # checked when the definition was loaded
+            statistic = stats.top_box_aggregates(score, rows["scale_max"].cast("float64"), kpi.top_box)
+        result = rows.group_by("period", "segment").aggregate(
+            value=statistic.value,
+            numerator=statistic.numerator,
+            denominator=statistic.denominator,
+            n=statistic.n,
+            margin_of_error=statistic.margin_of_error,
+        )
+        return _frame(
+            result,
+            **{name: result[name] for name in ("value", "numerator", "denominator", "n", "margin_of_error")},
+            too_few_responses=result["n"] < kpi.min_responses,
+        )
+
+
+def _input(key: str) -> str:
+    """The column holding an input KPI in a derived KPI's working; prefixed, so a KPI may be called period."""
+    return f"input_{key}"
+
+
+def _flat_name(path: str) -> str:
+    """The column a path becomes once referred tables are joined: ``customer.region`` is ``__customer__region``."""
+    relation, _, column = path.rpartition(".")
+    return f"__{relation}__{column}" if relation else column
+
+
+def _active_on(rows: ir.Table, day: ir.DateValue) -> list[ir.BooleanValue]:
+    """Conditions for a row to be active on ``day``: started, and not ended before (``until`` is its last day)."""
+    conditions = [rows["starts"] <= day]
+    if "until" in rows.columns:
+        conditions.append(rows["until"].isnull() | (rows["until"] >= day))
+    return conditions
+
+
+def _both(conditions: list[ir.BooleanValue]) -> ir.BooleanValue:
+    return functools.reduce(operator.and_, conditions)
+
+
+def _arithmetic(expression: Expression, operand: Callable[[str], ir.Value]) -> ir.FloatingValue:
+    """A portable formula (numbers, names, + - * /) in doubles; a division by zero gives NULL."""
+    match expression:
+        case Number(value):
+            return ibis.literal(value, type="float64")
+        case Reference(key):
+            return operand(key).cast("float64")
+        case Unary(_, inner):
+            return -_arithmetic(inner, operand)
+        case Binary(symbol, left, right):
+            first, second = _arithmetic(left, operand), _arithmetic(right, operand)
+            if symbol == "/":
+                return first / second.nullif(0.0)
+            return _ARITHMETIC[symbol](first, second)
+    raise AssertionError(f"not a portable formula: {expression}")  # the definitions admit no other
+
+
+_ARITHMETIC: Mapping[str, Callable[[ir.FloatingValue, ir.FloatingValue], ir.FloatingValue]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+}
+
+
+def _aggregate(rows: ir.Table, measure: Measure) -> ir.Table:
+    """Group rows by ``period`` and ``segment`` into the measure's ``value`` and the ``n`` rows behind it."""
+    if measure.value is None:
+        return rows.group_by("period", "segment").aggregate(value=rows.count().cast("float64"), n=rows.count())
+    value = rows["value"]
+    if measure.at_least is not None:
+        per_value = rows.group_by("period", "segment", "value").aggregate(rows=value.count())
+        frequent = per_value.filter(per_value["rows"] >= measure.at_least)
+        return frequent.group_by("period", "segment").aggregate(
+            value=frequent.count().cast("float64"), n=frequent["rows"].sum()
+        )
+    if measure.aggregate in _QUANTILES:
+        aggregated = value.quantile(_QUANTILES[measure.aggregate])
+    else:
+        aggregated = getattr(value, _AGGREGATE_METHODS[measure.aggregate])()
+    return rows.group_by("period", "segment").aggregate(value=aggregated.cast("float64"), n=value.count())
+
+
+_AGGREGATE_METHODS: Mapping[str, str] = {
+    "sum": "sum",
+    "count": "count",
+    "count_distinct": "nunique",
+    "avg": "mean",
+    "min": "min",
+    "max": "max",
+}
+"""The Ibis column method of each aggregate other than the percentiles."""
+
+
+def _zero_if_absent(part: ir.FloatingValue, measure: Measure) -> ir.FloatingValue:
+    """An additive part without rows in a period that has data is 0; any other part stays unknown."""
+    return part.fill_null(0.0) if measure.aggregate in ADDITIVE_AGGREGATES else part
+
+
+def _stack(*parts: ir.Table) -> ir.Table:
+    """Stack parts with UNION ALL, each filled out with typed NULLs to the columns of all of them."""
+    types: dict[str, dt.DataType] = {}
+    for part in parts:
+        for name, dtype in part.schema().items():
+            types.setdefault(name, dtype)
+    filled = [
+        part.select(**{name: part[name] if name in part.columns else ibis.null(dtype) for name, dtype in types.items()})
+        for part in parts
+    ]
+    return filled[0].union(*filled[1:]) if len(filled) > 1 else filled[0]
+
+
+def _frame(table: ir.Table, **columns: ir.Value) -> ir.Table:
+    """A KPI frame from ``period``, ``segment`` and the measured columns given; the others are typed NULLs."""
+    return table.select(
+        period=table["period"].cast("int64"),
+        segment=table["segment"].cast("string"),
+        **{
+            name: (columns[name] if name in columns else ibis.null(dtype)).cast(dtype)
+            for name, dtype in _MEASURED.items()
+        },
+    )

@@ -1,0 +1,567 @@
+"""Compiling definitions to Ibis: periods, aggregates, filters, windows, stocks, segments, errors, and the same
+numbers on DuckDB, PostgreSQL and Spark.
+
+Expected values are worked out from the rows in each test (or with numpy, for percentiles), never with the
+compiled expression.
+"""
+
+from __future__ import annotations
+
+import datetime
+import doctest
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from fourfold.metrics import compile as compile_module
+from fourfold.metrics.compile import compile_kpis, compute, kpis_splittable_by
+from fourfold.metrics.definitions import DefinitionError, Definitions, load_definitions
+from fourfold.metrics.generate import generate_dataset
+from fourfold.metrics.library import load_library
+
+D = datetime.date
+T = datetime.datetime
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def kpi(key, kind, **fields):
+    """A KPI definition with placeholder documentation, as a mapping for YAML."""
+    return {
+        "key": key,
+        "name": key.title(),
+        "description": "A test KPI.",
+        "perspective": "financial",
+        "unit": "number",
+        "direction": "higher",
+        "aggregation": "average" if kind in {"simple", "cumulative", "derived", "growth"} else "ratio",
+        "type": kind,
+        **fields,
+    }
+
+
+def definitions(*kpis) -> Definitions:
+    return load_definitions(yaml.safe_dump({"kpis": list(kpis)}, sort_keys=False))
+
+
+def sum_of(table, value, time, **more):
+    return {"table": table, "time": time, "aggregate": "sum", "value": value, **more}
+
+
+def count_of(table, time, **more):
+    return {"table": table, "time": time, "aggregate": "count", **more}
+
+
+def on_duckdb(**tables: dict[str, Sequence[object]]):
+    connection = ibis.duckdb.connect()
+    return {name: connection.create_table(name, pa.table(columns)) for name, columns in tables.items()}
+
+
+def values(result, key=None):
+    rows = result.to_pylist()
+    return {(row["period_start"], row["segment"]): row["value"] for row in rows if key is None or row["kpi"] == key}
+
+
+SALES = {
+    "id": ["s1", "s2", "s3", "s4", "s5"],
+    "day": [D(2023, 12, 31), D(2024, 1, 1), D(2024, 3, 31), D(2024, 4, 1), D(2024, 4, 2)],
+    "amount": [1.0, 2.0, 4.0, 10.0, 20.0],
+}
+
+
+@pytest.mark.parametrize(
+    ("grain", "expected"),
+    [
+        ("month", {D(2023, 12, 1): 1, D(2024, 1, 1): 2, D(2024, 3, 1): 4, D(2024, 4, 1): 30}),
+        ("quarter", {D(2023, 10, 1): 1, D(2024, 1, 1): 6, D(2024, 4, 1): 30}),
+        ("year", {D(2023, 1, 1): 1, D(2024, 1, 1): 36}),
+    ],
+)
+def test_rows_fall_in_the_calendar_period_of_their_date(grain, expected):
+    result = compute(
+        definitions(kpi("total", "simple", measure=sum_of("sales", "amount", "day"))), on_duckdb(sales=SALES), grain
+    )
+    assert values(result) == {(period, None): value for period, value in expected.items()}
+
+
+def test_timestamps_fall_in_the_period_of_their_date():
+    tables = on_duckdb(events={"at": [T(2024, 1, 31, 23, 59, 59), T(2024, 2, 1, 0, 0, 0)]})
+    result = compute(definitions(kpi("events", "simple", measure=count_of("events", "at"))), tables)
+    assert values(result) == {(D(2024, 1, 1), None): 1, (D(2024, 2, 1), None): 1}
+
+
+def test_rows_without_their_date_belong_to_no_period():
+    tables = on_duckdb(sales={"day": [D(2024, 1, 5), None], "amount": [1.0, 2.0]})
+    result = compute(definitions(kpi("total", "simple", measure=sum_of("sales", "amount", "day"))), tables)
+    assert values(result) == {(D(2024, 1, 1), None): 1}
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "expected"),
+    [
+        ("sum", 1 + 2 + 4 + 10 + 2),
+        ("count", 5),
+        ("count_distinct", 4),
+        ("avg", (1 + 2 + 4 + 10 + 2) / 5),
+        ("min", 1),
+        ("max", 10),
+        ("median", float(np.percentile([1, 2, 2, 4, 10], 50))),
+        ("p90", float(np.percentile([1, 2, 2, 4, 10], 90))),
+    ],
+)
+def test_aggregates(aggregate, expected):
+    tables = on_duckdb(
+        sales={"day": [D(2024, 5, day) for day in range(1, 7)], "amount": [1.0, 2.0, 4.0, 10.0, 2.0, None]}
+    )
+    measure = {"table": "sales", "time": "day", "aggregate": aggregate, "value": "amount"}
+    result = compute(definitions(kpi("measured", "simple", measure=measure)), tables).to_pylist()
+    assert result[0]["value"] == pytest.approx(expected)
+    # n counts the values behind the number: the empty amount is not one of them.
+    assert result[0]["n"] == 5
+
+
+def test_count_without_a_value_counts_rows_and_at_least_counts_frequent_values():
+    tables = on_duckdb(orders={"day": [D(2024, 5, 1)] * 6, "customer": ["a", "a", "b", "c", "c", "c"]})
+    frequent = {"table": "orders", "time": "day", "aggregate": "count_distinct", "value": "customer", "at_least": 2}
+    result = compute(
+        definitions(
+            kpi("rows", "simple", measure=count_of("orders", "day")), kpi("repeat", "simple", measure=frequent)
+        ),
+        tables,
+    )
+    assert values(result, "rows") == {(D(2024, 5, 1), None): 6}
+    # a and c ordered at least twice, in 2 + 3 rows.
+    assert values(result, "repeat") == {(D(2024, 5, 1), None): 2}
+    assert [row["n"] for row in result.to_pylist() if row["kpi"] == "repeat"] == [5]
+
+
+def test_values_count_dates_in_days_timestamps_in_whole_seconds_and_true_as_one():
+    tables = on_duckdb(
+        stays={
+            "arrived": [D(2024, 2, 27), D(2024, 2, 28)],
+            "left": [D(2024, 3, 2), D(2024, 3, 1)],
+            "called": [T(2024, 2, 27, 8, 0, 0), T(2024, 2, 28, 9, 0, 0)],
+            "answered": [T(2024, 2, 27, 8, 30, 0, 900000), T(2024, 2, 28, 9, 0, 30)],
+            "happy": [True, False],
+        }
+    )
+    result = compute(
+        definitions(
+            kpi("nights", "simple", measure=sum_of("stays", "left - arrived", "arrived")),
+            kpi("wait", "simple", measure=sum_of("stays", "(answered - called) / 60", "arrived")),
+            kpi("happy", "simple", measure=sum_of("stays", "happy", "arrived")),
+        ),
+        tables,
+    )
+    february = D(2024, 2, 1)
+    # 2024 is a leap year: 27 February to 2 March is 4 nights, 28 February to 1 March 2.
+    assert values(result, "nights") == {(february, None): 6}
+    # 30 minutes (the 0.9 seconds dropped) and half a minute.
+    assert values(result, "wait") == {(february, None): 30.5}
+    assert values(result, "happy") == {(february, None): 1}
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"column": "kind", "equals": "a"}, 1 + 4),
+        ({"column": "kind", "not_equals": "a"}, 2),
+        ({"column": "kind", "one_of": ["a", "b"]}, 1 + 2 + 4),
+        ({"column": "kind", "present": False}, 8),
+        ({"column": "size", "at_least": 2}, 2 + 4),
+        ({"column": "size", "at_most": 2}, 1 + 2),
+        ({"column": "rush", "equals": True}, 1 + 8),
+    ],
+)
+def test_conditions(condition, expected):
+    tables = on_duckdb(
+        items={
+            "day": [D(2024, 1, 1)] * 4,
+            "amount": [1.0, 2.0, 4.0, 8.0],
+            "kind": ["a", "b", "a", None],
+            "size": [1, 2, 3, None],
+            "rush": [True, False, None, True],
+        }
+    )
+    result = compute(
+        definitions(kpi("total", "simple", measure=sum_of("items", "amount", "day", where=[condition]))), tables
+    )
+    assert values(result) == {(D(2024, 1, 1), None): expected}
+
+
+def test_a_division_by_zero_has_no_value():
+    tables = on_duckdb(
+        money={"day": [D(2024, 1, 1), D(2024, 2, 1)], "spent": [10.0, 10.0], "won": [0.0, 5.0]},
+    )
+    result = compute(
+        definitions(
+            kpi(
+                "per_win", "ratio", numerator=sum_of("money", "spent", "day"), denominator=sum_of("money", "won", "day")
+            ),
+            kpi("spent", "simple", measure=sum_of("money", "spent", "day")),
+            kpi("won", "simple", measure=sum_of("money", "won", "day")),
+            kpi("derived", "derived", formula="spent / won"),
+            kpi("per_row", "simple", measure=sum_of("money", "spent / won", "day")),
+        ),
+        tables,
+    ).to_pylist()
+    january = [row for row in result if row["period_start"] == D(2024, 1, 1) and row["kpi"] != "won"]
+    assert {row["kpi"]: row["value"] for row in january} == {
+        "per_win": None,
+        "spent": 10,
+        "derived": None,
+        # The only row's value has no value, and a sum of no values is unknown.
+        "per_row": None,
+    }
+    assert [(row["numerator"], row["denominator"]) for row in january if row["kpi"] == "per_win"] == [(10, 0)]
+    assert {row["kpi"]: row["value"] for row in result if row["period_start"] == D(2024, 2, 1)} == {
+        "per_win": 2,
+        "spent": 10,
+        "won": 5,
+        "derived": 2,
+        "per_row": 2,
+    }
+
+
+def test_a_missing_additive_part_is_zero_but_a_missing_average_stays_unknown():
+    tables = on_duckdb(
+        leads={"day": [D(2024, 1, 1), D(2024, 2, 1)], "won": [None, D(2024, 2, 3)], "size": [None, 3.0]},
+    )
+    won = count_of("leads", "day", where=[{"column": "won", "present": True}])
+    average = {"table": "leads", "time": "day", "aggregate": "avg", "value": "size"}
+    result = compute(
+        definitions(
+            kpi("rate", "ratio", numerator=won, denominator=count_of("leads", "day"), scale=100),
+            kpi("size_per_lead", "ratio", numerator=average, denominator=count_of("leads", "day")),
+        ),
+        tables,
+    )
+    assert values(result, "rate") == {(D(2024, 1, 1), None): 0, (D(2024, 2, 1), None): 100}
+    assert values(result, "size_per_lead") == {(D(2024, 1, 1), None): None, (D(2024, 2, 1), None): 3}
+
+
+def test_cumulative_windows():
+    days = [D(2023, 11, 5), D(2023, 12, 5), D(2024, 1, 5), D(2024, 3, 5)]
+    tables = on_duckdb(sales={"day": days, "amount": [1.0, 2.0, 4.0, 8.0]})
+    measure = sum_of("sales", "amount", "day")
+    result = compute(
+        definitions(
+            kpi("two_months", "cumulative", measure=measure, window=2),
+            kpi("running", "cumulative", measure=measure, window="running"),
+            kpi("ytd", "cumulative", measure=measure, window="year_to_date"),
+        ),
+        tables,
+    )
+    november, december, january, february, march = (
+        D(2023, 11, 1),
+        D(2023, 12, 1),
+        D(2024, 1, 1),
+        D(2024, 2, 1),
+        D(2024, 3, 1),
+    )
+    # February has no sales of its own but lies inside the windows.
+    assert values(result, "two_months") == {
+        (november, None): 1,
+        (december, None): 3,
+        (january, None): 6,
+        (february, None): 4,
+        (march, None): 8,
+    }
+    assert values(result, "running") == {
+        (november, None): 1,
+        (december, None): 3,
+        (january, None): 7,
+        (february, None): 7,
+        (march, None): 15,
+    }
+    assert values(result, "ytd") == {
+        (november, None): 1,
+        (december, None): 3,
+        (january, None): 4,
+        (february, None): 4,
+        (march, None): 12,
+    }
+
+
+def test_growth_against_the_same_quarter_a_year_before():
+    days = [D(2023, 2, 1), D(2023, 5, 1), D(2024, 2, 1), D(2024, 8, 1)]
+    tables = on_duckdb(sales={"day": days, "amount": [100.0, 50.0, 150.0, 70.0]})
+    result = compute(
+        definitions(
+            kpi("sales", "simple", measure=sum_of("sales", "amount", "day")),
+            kpi("yoy", "growth", of="sales", compare_to="same_period_last_year"),
+            kpi("qoq", "growth", of="sales", compare_to="previous_period"),
+        ),
+        tables,
+        "quarter",
+        start=D(2024, 1, 1),
+    )
+    q1, q3 = D(2024, 1, 1), D(2024, 7, 1)
+    # Q1 2024 against Q1 2023 (150 against 100); Q3 2023 had no sales.
+    assert values(result, "yoy") == {(q1, None): 50, (q3, None): None}
+    # Q1 2024 against Q4 2023, which had none; Q3 2024 against Q2 2024, which had none either.
+    assert values(result, "qoq") == {(q1, None): None, (q3, None): None}
+
+
+def test_stocks_count_rows_active_on_the_first_or_last_day_until_the_end_asked_for():
+    tables = on_duckdb(
+        staff={
+            "hired": [D(2024, 1, 1), D(2024, 1, 10), D(2024, 2, 29)],
+            "left": [D(2024, 1, 31), None, None],
+            "fte": [1.0, 0.5, 0.8],
+        }
+    )
+    active = {"from": "hired", "until": "left"}
+    result = compute(
+        definitions(
+            kpi(
+                "at_start",
+                "simple",
+                measure={"table": "staff", "active": {**active, "at": "period_start"}, "aggregate": "count"},
+            ),
+            kpi(
+                "fte",
+                "simple",
+                measure={
+                    "table": "staff",
+                    "active": {**active, "at": "period_end"},
+                    "aggregate": "sum",
+                    "value": "fte",
+                },
+            ),
+        ),
+        tables,
+        end=D(2024, 4, 15),
+    )
+    january, february, march, april = D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1), D(2024, 4, 1)
+    # On 1 January only the first; on 1 February the second (the first's last day was 31 January); the third
+    # from 1 March.
+    assert values(result, "at_start") == {(january, None): 1, (february, None): 1, (march, None): 2, (april, None): 2}
+    # On the last day: 31 January counts the first; 29 February the second and third.
+    assert values(result, "fte") == {
+        (january, None): 1.5,
+        (february, None): pytest.approx(1.3),
+        (march, None): pytest.approx(1.3),
+        (april, None): pytest.approx(1.3),
+    }
+
+
+def test_start_and_end_pick_periods_by_their_first_day_and_windows_still_look_back():
+    tables = on_duckdb(sales=SALES)
+    measure = sum_of("sales", "amount", "day")
+    result = compute(
+        definitions(
+            kpi("total", "simple", measure=measure),
+            kpi("growth", "growth", of="total", compare_to="previous_period"),
+            kpi("running", "cumulative", measure=measure, window="running"),
+        ),
+        tables,
+        start=D(2023, 12, 15),
+        end=D(2024, 3, 31),
+    )
+    # December starts before the 15th, so it is left out; April starts after 31 March.
+    assert values(result, "total") == {(D(2024, 1, 1), None): 2, (D(2024, 3, 1), None): 4}
+    assert values(result, "growth") == {(D(2024, 1, 1), None): 100, (D(2024, 3, 1), None): None}
+    assert values(result, "running") == {(D(2024, 1, 1), None): 3, (D(2024, 2, 1), None): 3, (D(2024, 3, 1), None): 7}
+
+
+TICKETS = {
+    "customers": {"id": ["c1", "c2"], "channel": ["ads", "seo"], "region": ["north", None]},
+    "tickets": {
+        "customer_id": ["c1", "c1", "c2", None],
+        "opened": [D(2024, 1, 1)] * 4,
+        "channel": ["phone", "email", "phone", "phone"],
+    },
+}
+
+
+def test_a_dimension_is_the_table_s_own_column_before_that_of_a_referred_table():
+    ticket_count = kpi("tickets", "simple", measure=count_of("tickets", "opened"), segments=["channel", "region"])
+    result = compute(definitions(ticket_count), on_duckdb(**TICKETS), by="channel")
+    assert values(result) == {(D(2024, 1, 1), "phone"): 3, (D(2024, 1, 1), "email"): 1}
+    # The region comes from the customer; c2 has none, and the last ticket has no customer.
+    by_region = compute(definitions(ticket_count), on_duckdb(**TICKETS), by="region")
+    assert values(by_region) == {(D(2024, 1, 1), "north"): 2, (D(2024, 1, 1), None): 2}
+
+
+def test_a_column_of_a_referred_table_can_be_filtered_on_and_give_the_period():
+    per_customer = count_of("tickets", "customer.signup", where=[{"column": "customer.channel", "equals": "ads"}])
+    tables = {**TICKETS, "customers": {**TICKETS["customers"], "signup": [D(2023, 5, 1), D(2023, 6, 1)]}}
+    result = compute(definitions(kpi("ads_tickets", "simple", measure=per_customer)), on_duckdb(**tables))
+    assert values(result) == {(D(2023, 5, 1), None): 2}
+
+
+def test_derived_kpis_split_like_their_inputs():
+    tables = on_duckdb(
+        customers={"id": ["c1", "c2"], "segment": ["a", "b"]},
+        orders={"customer_id": ["c1", "c1", "c2"], "day": [D(2024, 1, 1)] * 3, "amount": [10.0, 20.0, 5.0]},
+    )
+    spec = definitions(
+        kpi("revenue", "simple", measure=sum_of("orders", "amount", "day"), segments=["segment"]),
+        kpi("orders", "simple", measure=count_of("orders", "day"), segments=["segment"]),
+        kpi("order_value", "derived", formula="revenue / orders"),
+    )
+    result = compute(spec, tables, by="segment", keys=["order_value"])
+    assert values(result) == {(D(2024, 1, 1), "a"): 15, (D(2024, 1, 1), "b"): 5}
+    assert kpis_splittable_by(spec, "segment") == ["revenue", "orders", "order_value"]
+    assert kpis_splittable_by(spec, "region") == []
+
+
+def test_a_split_the_kpi_cannot_make_is_refused():
+    spec = definitions(kpi("total", "simple", measure=sum_of("sales", "amount", "day")))
+    with pytest.raises(DefinitionError, match=r"KPI 'total', field 'segments': cannot be split by region; it cannot"):
+        compute(spec, on_duckdb(sales=SALES), by="region")
+
+
+@pytest.mark.parametrize(
+    ("measure", "message"),
+    [
+        (sum_of("sale", "amount", "day"), r"field 'measure.table': no table 'sale' was given \(the tables given are"),
+        (
+            sum_of("sales", "amont", "day"),
+            r"field 'measure.value': sales has no column 'amont'; did you mean 'amount'\?",
+        ),
+        (sum_of("sales", "amount", "when"), r"field 'measure.time': sales has no column 'when'"),
+        (sum_of("sales", "id", "day"), r"field 'measure.value': sales has no column 'id'"),
+        (
+            sum_of("sales", "amount", "day", where=[{"column": "amount", "equals": "ten"}]),
+            r"field 'measure.where\[0\]': cannot compare amount \(float64\) with 'ten'",
+        ),
+        (
+            sum_of("sales", "amount", "day", where=[{"column": "customer.region", "equals": "x"}]),
+            r"field 'measure.where\[0\]': 'customer.region' needs a column customer_id in sales",
+        ),
+    ],
+)
+def test_definitions_that_do_not_fit_the_tables_name_the_kpi_and_field(measure, message):
+    tables = on_duckdb(sales={"day": [D(2024, 1, 1)], "amount": [1.0], "label": ["x"]})
+    with pytest.raises(DefinitionError, match=r"<text>, KPI 'total', " + message):
+        compute(definitions(kpi("total", "simple", measure=measure)), tables)
+
+
+@pytest.mark.parametrize(
+    ("measure", "message"),
+    [
+        (sum_of("sales", "amount", "label"), "field 'measure.time': the column must hold a date or time, not string"),
+        (
+            {"table": "sales", "active": {"from": "day", "until": "amount", "at": "period_end"}, "aggregate": "count"},
+            "field 'measure.active.until': the column must hold a date, not float64",
+        ),
+    ],
+)
+def test_periods_come_from_dates(measure, message):
+    tables = on_duckdb(sales={"day": [D(2024, 1, 1)], "amount": [1.0], "label": ["x"]})
+    with pytest.raises(DefinitionError, match=message):
+        compute(definitions(kpi("total", "simple", measure=measure)), tables)
+
+
+def test_text_is_not_a_number():
+    tables = on_duckdb(sales={"day": [D(2024, 1, 1)], "label": ["x"]})
+    spec = definitions(kpi("total", "simple", measure=sum_of("sales", "label * 2", "day")))
+    with pytest.raises(DefinitionError, match=r"field 'measure.value': label holds string, which is not a number"):
+        compute(spec, tables)
+
+
+def test_a_dimension_found_in_two_referred_tables_is_refused():
+    tables = on_duckdb(
+        customers={"id": ["c1"], "region": ["north"]},
+        employees={"id": ["e1"], "region": ["south"]},
+        visits={"customer_id": ["c1"], "employee_id": ["e1"], "day": [D(2024, 1, 1)]},
+    )
+    spec = definitions(kpi("visits", "simple", measure=count_of("visits", "day"), by="region"))
+    with pytest.raises(DefinitionError, match="field 'by': 'region' is in more than one table it refers to in visits"):
+        compute(spec, tables)
+
+
+def test_unknown_kpis_cannot_be_computed():
+    spec = definitions(kpi("total", "simple", measure=sum_of("sales", "amount", "day")))
+    with pytest.raises(ValueError, match="unknown KPI totl"):
+        compile_kpis(spec, on_duckdb(sales=SALES), keys=["totl"])
+
+
+def test_the_module_examples_hold():
+    assert doctest.testmod(compile_module).failed == 0
+
+
+# -- The same numbers on every backend -----------------------------------------------------------------------
+
+END = D(2024, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    dataset = generate_dataset(
+        tmp_path_factory.mktemp("generated"), end=END, customers=300, orders=2000, months=12, seed=3
+    )
+    return {table.name: pq.read_table(table.path) for table in dataset.tables}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        # Tuned for a few thousand rows: one task per shuffle instead of 200, no code generation or adaptive
+        # re-planning, and the JVM's quick compiler only. Together they take the run from a minute to 20 s.
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+    # py4j logs its goodbye when Python exits, after pytest has closed the stream the log would go to.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if os.environ.get("FOURFOLD_TEST_POSTGRES") == "0":
+        pytest.skip("PostgreSQL tests are switched off (FOURFOLD_TEST_POSTGRES=0)")
+    connection = ibis.connect(POSTGRES_URL)
+    schema = f"fourfold_metrics_{uuid.uuid4().hex[:12]}"
+    connection.raw_sql(f"CREATE SCHEMA {schema}").close()
+    yield connection, schema
+    connection.raw_sql(f"DROP SCHEMA {schema} CASCADE").close()
+    connection.disconnect()
+
+
+@pytest.mark.backends
+def test_every_library_kpi_is_the_same_on_duckdb_postgresql_and_spark(generated, postgres, spark):
+    duckdb = ibis.duckdb.connect()
+    postgres_connection, schema = postgres
+    for name, data in generated.items():
+        spark.createDataFrame(data).createOrReplaceTempView(name)
+    pyspark = ibis.pyspark.connect(spark)
+    backends = {
+        "duckdb": {name: duckdb.create_table(name, data) for name, data in generated.items()},
+        "postgres": {
+            name: postgres_connection.create_table(name, data, database=schema) for name, data in generated.items()
+        },
+        "spark": {name: pyspark.table(name) for name in generated},
+    }
+    library = load_library()
+    results = {backend: compute(library, tables, "month", end=END).to_pylist() for backend, tables in backends.items()}
+    expected = results.pop("duckdb")
+    assert {row["kpi"] for row in expected} == set(library)
+    for backend, rows in results.items():
+        assert [(row["kpi"], row["period_start"], row["segment"]) for row in rows] == [
+            (row["kpi"], row["period_start"], row["segment"]) for row in expected
+        ], backend
+        for found, wanted in zip(rows, expected, strict=True):
+            for column, value in wanted.items():
+                if isinstance(value, float):
+                    assert found[column] == pytest.approx(value, rel=1e-9, abs=1e-9), (backend, wanted["kpi"], column)
+                else:
+                    assert found[column] == value, (backend, wanted["kpi"], column)
