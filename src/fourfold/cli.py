@@ -266,6 +266,120 @@ def demo_data(
         typer.echo(f"Spoilt on purpose: {problem.table}.{problem.column}, {problem.kind} (rows {rows})")
 
 
+metrics_app = typer.Typer(
+    help="KPIs computed from raw business data: validate definitions, show their SQL, compute from files.",
+    no_args_is_help=True,
+)
+app.add_typer(metrics_app, name="metrics")
+
+
+def load_metric_definitions(files: list[Path]) -> Any:
+    """The standard library plus the given definition files, or a clean exit listing every problem."""
+    from fourfold.metrics.definitions import DefinitionError, load_definitions
+    from fourfold.metrics.library import LIBRARY_FILES
+
+    try:
+        return load_definitions(*LIBRARY_FILES, *files)
+    except DefinitionError as error:
+        raise fail(str(error)) from None
+
+
+@metrics_app.command("validate")
+def metrics_validate(
+    files: Annotated[list[Path], typer.Argument(help="Definition files (YAML) to check with the library.")],
+) -> None:
+    """Check KPI definition files: every problem is listed with its file, line, KPI and field."""
+    definitions = load_metric_definitions(files)
+    own = [key for key in definitions if definitions.source_of(key) in {str(path) for path in files}]
+    typer.echo(f"{len(definitions)} KPI definitions are valid ({len(own)} from your files).")
+
+
+@metrics_app.command("explain")
+def metrics_explain(
+    key: Annotated[str, typer.Argument(help="The KPI key, e.g. nps or cac_by_channel.")],
+    definitions_file: Annotated[
+        list[Path] | None, typer.Option("--definitions", help="Extra definition files to load with the library.")
+    ] = None,
+    grain: Annotated[Literal["month", "quarter", "year"], typer.Option(help="The period grain.")] = "month",
+) -> None:
+    """Print a KPI's definition and the SQL it compiles to (DuckDB dialect)."""
+    import ibis
+
+    from fourfold.metrics.compile import compile_kpis
+    from fourfold.metrics.definitions import describe_formula
+    from fourfold.metrics.tables import TABLES
+
+    definitions = load_metric_definitions(list(definitions_file or []))
+    if key not in definitions:
+        raise fail(f"unknown KPI {key!r}; known: {', '.join(sorted(definitions))}")
+    kpi = definitions[key]
+    typer.echo(f"{kpi.name} ({key}), from {definitions.source_of(key)}")
+    typer.echo(f"  {describe_formula(kpi)}")
+    for point in kpi.choice_points:
+        typer.echo(f"  choice: {point}")
+    backend = ibis.duckdb.connect()
+    tables = {name: backend.create_table(name, schema=spec.schema, temp=True) for name, spec in TABLES.items()}
+    typer.echo("")
+    typer.echo(str(ibis.to_sql(compile_kpis(definitions, tables, grain=grain, keys=[key]), dialect="duckdb")))
+
+
+@metrics_app.command("run")
+def metrics_run(
+    data: Annotated[Path, typer.Option("--data", help="Folder of canonical <table>.parquet / .csv files.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write the results to.")],
+    mapping: Annotated[
+        Path | None, typer.Option(help="A source mapping (YAML) instead of canonical files; see docs.")
+    ] = None,
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPI keys to compute (default: all).")] = None,
+    grain: Annotated[Literal["month", "quarter", "year"], typer.Option(help="The period grain.")] = "month",
+    by: Annotated[str | None, typer.Option(help="A segment to split by, e.g. segment, channel, region.")] = None,
+    definitions_file: Annotated[
+        list[Path] | None, typer.Option("--definitions", help="Extra definition files to load with the library.")
+    ] = None,
+    skip_invalid_rows: Annotated[
+        bool, typer.Option("--skip-invalid-rows", help="Report and leave out bad rows instead of stopping.")
+    ] = False,
+) -> None:
+    """Compute KPIs straight from files, without the application database, into a CSV file.
+
+    Columns: kpi, period_start, segment, value, numerator, denominator, n, margin_of_error, too_few_responses.
+    """
+    import time
+
+    import pyarrow.csv
+
+    from fourfold.metrics.compile import compute, kpis_splittable_by
+    from fourfold.metrics.sources import SourceError, load_directory, load_mapping, load_sources
+    from fourfold.metrics.tables import DataValidationError
+
+    started = time.perf_counter()
+    definitions = load_metric_definitions(list(definitions_file or []))
+    on_error: Literal["stop", "skip"] = "skip" if skip_invalid_rows else "stop"
+    try:
+        tables = (
+            load_sources(load_mapping(mapping), on_error=on_error)
+            if mapping
+            else load_directory(data, on_error=on_error)
+        )
+    except (SourceError, DataValidationError) as error:
+        raise fail(str(error)) from None
+    for report in tables.reports.values():
+        if report.rows_skipped:
+            typer.echo(f"{report.table_name}: left out {report.rows_skipped} invalid rows", err=True)
+    available = kpis_splittable_by(definitions, by) if by else list(definitions)
+    keys = list(kpi) if kpi else available
+    unknown = sorted(set(keys) - set(definitions))
+    if unknown:
+        raise fail(f"unknown KPI {', '.join(unknown)}; see `fourfold metrics explain KEY` for the known ones")
+    try:
+        result = compute(definitions, tables, grain=grain, by=by, keys=keys)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    pyarrow.csv.write_csv(result, out)
+    elapsed = time.perf_counter() - started
+    typer.echo(f"Wrote {result.num_rows} rows for {len(keys)} KPIs to {out} in {elapsed:.1f} s.")
+
+
 def ensure_secret_key(data_dir: Path) -> None:
     """Give a local install a stable secret key kept in its data folder, unless one is configured."""
     if os.environ.get("SECRET_KEY") or env_bool("DEBUG", default=False):
