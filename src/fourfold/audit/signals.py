@@ -57,7 +57,8 @@ def _record_many_to_many(
     if reverse or not isinstance(instance, ChangeLoggedModel):
         return
     field_name = next(field.name for field in instance._meta.many_to_many if field.remote_field.through is sender)
-    current = sorted(getattr(instance, field_name).values_list("pk", flat=True))
+    # Names with ids, so the history reads "Grace Mensah (#5)" and still tells two namesakes apart.
+    current = [f"{member} (#{member.pk})" for member in getattr(instance, field_name).order_by("pk")]
     if action.startswith("pre_"):
         setattr(instance, f"{_BEFORE_ATTRIBUTE}_{field_name}", current)
         return

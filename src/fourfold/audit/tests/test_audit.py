@@ -56,8 +56,9 @@ def test_reason_is_kept(world):
 def test_membership_changes_of_many_to_many_fields_are_recorded(world):
     kpi_updaters_set(by=world.editor, kpi=world.kpi, users=[world.updater, world.other_updater])
     entry = history_for_object(world.kpi).filter(action="update").first()
-    assert entry.after == {"updaters": sorted([world.updater.pk, world.other_updater.pk])}
-    assert entry.before == {"updaters": [world.updater.pk]}
+    first, second = sorted([world.updater, world.other_updater], key=lambda user: user.pk)
+    assert entry.after == {"updaters": [f"{first.username} (#{first.pk})", f"{second.username} (#{second.pk})"]}
+    assert entry.before == {"updaters": [f"updater (#{world.updater.pk})"]}
 
 
 def test_history_survives_deletion_including_cascaded_children(world):
