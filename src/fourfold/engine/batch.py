@@ -1120,14 +1120,22 @@ class Batch:
         )
         view.target[rows], view.red_flag[rows] = at(series.target), at(series.red_flag)
         plan.last_setting[rows] = at(series.setting)
-        # A carried value comes from a period that has one on file, which is never overdue.
+        # A carried value stands in for a period not reported yet: that period decides "overdue".
         latest = np.maximum(reading.latest_finished, 0)
-        view.overdue[rows] = (
-            (reading.latest_finished >= 0)
-            & ~carried
-            & ~series.reported[local][:, latest]
-            & (self.today.toordinal() > series.ends[latest] + self._due_after[rows, None])
-            & (self._kpi_source[rows] == _STORED)[:, None]
+        stored = (self._kpi_source[rows] == _STORED)[:, None]
+        awaited_late = (
+            carried
+            & ~series.reported[local][:, containing]
+            & (self.today.toordinal() > series.ends[containing] + self._due_after[rows, None])
+        )
+        view.overdue[rows] = stored & (
+            awaited_late
+            | (
+                (reading.latest_finished >= 0)
+                & ~carried
+                & ~series.reported[local][:, latest]
+                & (self.today.toordinal() > series.ends[latest] + self._due_after[rows, None])
+            )
         )
 
     def _rolled_up_value(self, view: ViewScores, row: int) -> FloatArray:

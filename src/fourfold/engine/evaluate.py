@@ -76,6 +76,8 @@ class KpiValue:
     denominator: float | None
     trace: Trace
     periods: tuple[Period, ...]
+    awaited: Period | None = None
+    """For a carried-forward value: the period whose own value is still missing (it decides "overdue")."""
 
 
 @dataclass(frozen=True)
@@ -385,7 +387,7 @@ class Evaluator:
             result_kind="value",
             title=f"Carried forward {format_number(earlier.value)} from {previous.key}",
         )
-        return KpiValue(earlier.value, earlier.numerator, earlier.denominator, trace, (previous,))
+        return KpiValue(earlier.value, earlier.numerator, earlier.denominator, trace, (previous,), unreported)
 
     def _siblings(self, kpi: KpiModel) -> dict[str, KpiModel]:
         card = self.owner[kpi.id]
@@ -419,7 +421,7 @@ class Evaluator:
         last_setting = settings[-1] if settings else None
         target = self._combined_threshold(kpi, periods, settings, "target")
         red_flag = self._combined_threshold(kpi, periods, settings, "red_flag")
-        overdue = self._overdue(kpi, card, periods)
+        overdue = self._overdue(kpi, card, periods if actual.awaited is None else (actual.awaited,))
         if last_setting is not None and last_setting.reach_by is not None and periods:
             progress = self._progress_result(kpi, card, actual, last_setting, last_setting.reach_by, overdue)
             if progress is not None:

@@ -228,6 +228,7 @@ def test_a_quarterly_kpi_on_a_monthly_view_inherits_or_carries_its_last_value_fo
     assert may["nps"].actual.value == 42  # May lies in Q2
     assert august["nps"].actual.value == 42  # Q3 not reported yet: Q2 carried forward, and said so
     assert "Carried forward 42 from 2026-Q2" in august["nps"].explanation()
+    assert august["nps"].overdue is True  # Q3 ended on 30 September; its value was due ten days later
     assert november["nps"].actual.value is None  # never further than one reporting cycle
 
 
