@@ -159,11 +159,6 @@ def portable_formula(text: str) -> Formula:
     return formula
 
 
-def _checked_formula(text: str) -> str:
-    portable_formula(text)
-    return text
-
-
 def _formula_over_kpis(text: str) -> str:
     """A derived KPI's formula: portable, and using at least one KPI, whose periods and segments it takes."""
     if not portable_formula(text).dependencies:

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from fourfold.measures.models import Actual, ActualRevision, Kpi
 from fourfold.measures.selectors import latest_actuals_by_kpi, target_in_effect, target_settings_by_kpi
@@ -246,3 +246,60 @@ def test_formula_mistakes_are_reported_on_the_right_field(world):
     with pytest.raises(ValidationError) as renamed:
         kpi_update(by=world.editor, kpi=revenue, changes={"key": "sales"})
     assert "revenue" in renamed.value.message_dict["key"][0]  # arpu's formula would lose its input
+
+
+def test_a_company_kpi_rolls_up_from_kpis_of_scorecards_below_only(world):
+    from fourfold.measures.services import kpi_rollup_sources_set
+    from fourfold.strategy.services import objective_create
+
+    revenue = kpi_create(by=world.org_admin, objective=world.objective, key="revenue", name="Revenue")
+    sales_objective = objective_create(
+        by=world.org_admin, perspective=world.child_scorecard.perspectives.first(), name="Sell"
+    )
+    sales_revenue = kpi_create(by=world.org_admin, objective=sales_objective, key="revenue", name="Sales revenue")
+    hours = kpi_create(
+        by=world.org_admin, objective=sales_objective, key="hours", name="Hours", unit="duration", duration_unit="hours"
+    )
+    kpi_rollup_sources_set(by=world.org_admin, kpi=revenue, sources=[sales_revenue])
+    assert list(revenue.rollup_sources.all()) == [sales_revenue]
+    with pytest.raises(ValidationError, match="not on a scorecard cascading from"):
+        kpi_rollup_sources_set(by=world.org_admin, kpi=sales_revenue, sources=[revenue])  # upwards: refused
+    with pytest.raises(ValidationError, match="another unit"):
+        kpi_rollup_sources_set(by=world.org_admin, kpi=revenue, sources=[hours])
+    with pytest.raises(PermissionDenied):
+        kpi_rollup_sources_set(by=world.viewer, kpi=revenue, sources=[])
+
+
+def test_deleting_structure_needs_an_editor_and_keeps_history(world):
+    from fourfold.audit.selectors import history_for_object_id
+    from fourfold.strategy.models import Objective, ObjectiveLink, Perspective
+    from fourfold.strategy.services import (
+        objective_create,
+        objective_delete,
+        objective_link_create,
+        objective_link_delete,
+        perspective_delete,
+    )
+
+    other = objective_create(by=world.editor, perspective=world.objective.perspective, name="Retain")
+    link = objective_link_create(by=world.editor, cause=world.objective, effect=other)
+    with pytest.raises(PermissionDenied):
+        objective_link_delete(by=world.viewer, link=link)
+    link_id = link.pk
+    objective_link_delete(by=world.editor, link=link)
+    assert history_for_object_id(ObjectiveLink, link_id).filter(action="delete").exists()
+    objective_delete(by=world.editor, objective=other)
+    assert not Objective.objects.filter(name="Retain").exists()
+    learning = world.scorecard.perspectives.get(kind="learning")
+    perspective_delete(by=world.editor, perspective=learning)
+    assert not Perspective.objects.filter(pk=learning.pk).exists()
+
+
+def test_a_target_setting_can_be_withdrawn(world):
+    from fourfold.measures.services import kpi_target_delete
+
+    setting = kpi_target_set(by=world.editor, kpi=world.kpi, period_key="2026-01", target=Decimal(80))
+    with pytest.raises(PermissionDenied):
+        kpi_target_delete(by=world.updater, setting=setting)
+    kpi_target_delete(by=world.editor, setting=setting)
+    assert not world.kpi.targets.exists()
