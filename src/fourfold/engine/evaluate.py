@@ -256,6 +256,8 @@ class Evaluator:
         self.calendar = root.calendar
         self.kpis: dict[str, KpiModel] = {}
         self.formula_problems: dict[str, str] = {}
+        self.kpis_by_key: dict[str, dict[str, KpiModel]] = {}
+        """Each scorecard's KPIs by key: what a formula's names refer to."""
         self.owner: dict[str, ScorecardModel] = {}
         for card in root.all_scorecards():
             by_key = {
@@ -269,6 +271,7 @@ class Evaluator:
                 check_formulas(formulas, by_key.keys())
             except FormulaError as error:  # saved past the checks (the admin): show it, do not fail the page
                 self.formula_problems[card.id] = str(error)
+            self.kpis_by_key[card.id] = by_key
             for kpi in by_key.values():
                 self.kpis[kpi.id] = kpi
                 self.owner[kpi.id] = card
@@ -338,7 +341,7 @@ class Evaluator:
             trace = Trace("formula", {}, (), None, f"the scorecard's formulas cannot be evaluated: {problem}", "value")
             return KpiValue(None, None, None, trace, periods)
         if kpi.formula is not None:
-            siblings = self._siblings(kpi)
+            siblings = self.kpis_by_key[self.owner[kpi.id].id]
             inputs = {key: self.value(siblings[key]).value for key in kpi.formula.dependencies}
             last_known = (
                 self._last_known(siblings, kpi.formula.dependencies, self.periods_read(kpi)[0].start)
@@ -388,15 +391,6 @@ class Evaluator:
             title=f"Carried forward {format_number(earlier.value)} from {previous.key}",
         )
         return KpiValue(earlier.value, earlier.numerator, earlier.denominator, trace, (previous,), unreported)
-
-    def _siblings(self, kpi: KpiModel) -> dict[str, KpiModel]:
-        card = self.owner[kpi.id]
-        return {
-            other.key: other
-            for perspective in card.perspectives
-            for objective in perspective.objectives
-            for other in objective.kpis
-        }
 
     def _last_known(
         self, siblings: Mapping[str, KpiModel], keys: frozenset[str], first: date

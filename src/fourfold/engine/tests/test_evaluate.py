@@ -273,15 +273,19 @@ def test_outside_the_good_range_is_off_target_and_the_explanation_agrees():
     assert "off_target" in kpis["class_size"].explanation()
 
 
-def test_a_target_reached_over_a_span_is_judged_by_the_progress_expected():
-    december = CALENDAR.parse("2026-12")
+def sales_towards_12_000_by_december():
+    """A sum KPI to reach 12 000 by December from 0, with 900 sold in each of January to June."""
     sales = kpi(
         "sales",
         aggregation=Aggregation.SUM,
         baseline=0,
-        targets=(TargetSetting(JAN, target=12_000, reach_by=december),),
+        targets=(TargetSetting(JAN, target=12_000, reach_by=CALENDAR.parse("2026-12")),),
     )
-    store = values("sales", **{f"2026_{month:02d}": 900 for month in range(1, 7)})
+    return sales, values("sales", **{f"2026_{month:02d}": 900 for month in range(1, 7)})
+
+
+def test_a_target_reached_over_a_span_is_judged_by_the_progress_expected():
+    sales, store = sales_towards_12_000_by_december()
     _, june = result_of(card(sales), store, "2026-06")
     # 12 000 by December from 0: 6 000 expected after six months; 6 x 900 = 5 400 done -> 90 % -> 9.0
     assert june["sales"].target == pytest.approx(6_000)
@@ -293,14 +297,7 @@ def test_a_target_reached_over_a_span_is_judged_by_the_progress_expected():
 def test_the_batch_path_judges_progress_targets_like_the_explained_path():
     from fourfold.engine.batch import compile_batch
 
-    december = CALENDAR.parse("2026-12")
-    sales = kpi(
-        "sales",
-        aggregation=Aggregation.SUM,
-        baseline=0,
-        targets=(TargetSetting(JAN, target=12_000, reach_by=december),),
-    )
-    store = values("sales", **{f"2026_{month:02d}": 900 for month in range(1, 7)})
+    sales, store = sales_towards_12_000_by_december()
     model = card(sales)
     months = CALENDAR.span(CALENDAR.parse("2026-01"), CALENDAR.parse("2026-12"))
     scores = compile_batch([model], store, CALENDAR, months, today=TODAY).compute((Frequency.MONTHLY,))
