@@ -15,9 +15,13 @@ so a zero denominator gives no value (NULL), never infinity, 0 or an error; the 
 Joins that could meet a NULL segment are avoided: parts are stacked with UNION ALL and grouped, as GROUP BY
 treats NULLs alike everywhere.
 
-**Periods** are calendar months, quarters and years, found by truncating a row's date (or the UTC date of its
-timestamp). Fiscal calendars (:mod:`fourfold.engine.periods`) are a later step: a fiscal quarter is not a
-calendar quarter unless the fiscal year starts in January, April, July or October.
+**Periods** are months, and quarters and years of the fiscal year (:class:`PeriodGrid`; calendar ones when it
+starts in January), found from a row's date (or the UTC date of its timestamp). A fiscal year is named and
+keyed by :mod:`fourfold.engine.periods`; here a period is its first day.
+
+**One scan per set of rows.** Flows of the same table, date, filters and split are aggregated together
+(:class:`_FlowPlan`), and a cohort counts an entity of one span from the span's bounds rather than comparing it
+with every period; both only change how much is read, never a number.
 
 **Which periods have a row.** A flow KPI (orders, tickets) has a row for each period with at least one row of
 data, and none for a period without: a month without orders may be a month whose orders were not loaded, so it
@@ -33,8 +37,10 @@ from __future__ import annotations
 import datetime
 import difflib
 import functools
+import json
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import ibis
@@ -55,6 +61,7 @@ from fourfold.metrics.definitions import (
     GrowthKpi,
     Measure,
     RatioKpi,
+    Rows,
     Scalar,
     SimpleKpi,
     SurveyKpi,
@@ -89,39 +96,72 @@ _QUANTILES: Mapping[str, float] = {"median": 0.5, "p90": 0.9}
 """The continuous percentile each percentile aggregate is."""
 
 
-def period_number(moment: ir.TemporalValue, grain: Grain) -> ir.IntegerValue:
-    """The period containing a date or timestamp, numbered so that consecutive periods differ by 1."""
-    year = moment.year().cast("int64")
-    month = moment.month().cast("int64")
-    if grain == "month":
-        return year * 12 + month - 1
-    if grain == "quarter":
-        return year * 4 + (month - 1) // 3
-    return year
+@dataclass(frozen=True)
+class PeriodGrid:
+    """How rows are put in periods: the grain, and the month the (fiscal) year starts in.
 
+    Periods are numbered so that consecutive periods differ by 1 and the first period of every year is a
+    multiple of :attr:`per_year`: counting months from year 0 less the months before the fiscal year starts,
+    divided by the months of a period. Shifting a period is then arithmetic (growth), and so is finding the
+    start of its year (year to date), on every backend. With ``first_month=4`` the quarter of 15 May 2025 is
+    the first of the fiscal year that starts on 1 April 2025.
 
-def period_number_of(day: datetime.date, grain: Grain) -> int:
-    """:func:`period_number` of a Python date.
-
-    >>> period_number_of(datetime.date(2025, 5, 17), "quarter") - period_number_of(datetime.date(2024, 12, 1), "quarter")
-    2
+    >>> grid = PeriodGrid("quarter", first_month=4)
+    >>> grid.number_of(datetime.date(2025, 5, 15)) % grid.per_year
+    0
+    >>> grid.number_of(datetime.date(2025, 5, 17)) - grid.number_of(datetime.date(2025, 2, 1))
+    1
     """
-    if grain == "month":
-        return day.year * 12 + day.month - 1
-    if grain == "quarter":
-        return day.year * 4 + (day.month - 1) // 3
-    return day.year
 
+    grain: Grain = "month"
+    first_month: int = 1
 
-def first_day(number: ir.IntegerValue, grain: Grain) -> ir.DateValue:
-    """The first day of a numbered period."""
-    per_year = PERIODS_PER_YEAR[grain]
-    return ibis.date(number // per_year, (number % per_year) * MONTHS_PER_PERIOD[grain] + 1, 1)
+    def __post_init__(self) -> None:
+        if self.grain not in PERIODS_PER_YEAR:
+            raise ValueError(f"the grain must be month, quarter or year, not {self.grain!r}")
+        if not 1 <= self.first_month <= 12:
+            raise ValueError(f"the fiscal year must start in month 1 to 12, not {self.first_month!r}")
 
+    @property
+    def per_year(self) -> int:
+        """How many periods a year has."""
+        return PERIODS_PER_YEAR[self.grain]
 
-def _last_day(number: ir.IntegerValue, grain: Grain) -> ir.DateValue:
-    """The last day of a numbered period, which stocks and cohorts are counted on."""
-    return first_day(number + 1, grain) - ibis.interval(days=1)
+    @property
+    def months(self) -> int:
+        """How many months a period has."""
+        return MONTHS_PER_PERIOD[self.grain]
+
+    def number(self, moment: ir.TemporalValue) -> ir.IntegerValue:
+        """The period containing a date or timestamp."""
+        months = moment.year().cast("int64") * 12 + moment.month().cast("int64") - self.first_month
+        return months if self.months == 1 else months // self.months
+
+    def number_of(self, day: datetime.date) -> int:
+        """:meth:`number` of a Python date."""
+        return (day.year * 12 + day.month - self.first_month) // self.months
+
+    def first_day(self, number: ir.IntegerValue) -> ir.DateValue:
+        """The first day of a numbered period."""
+        months = number * self.months + (self.first_month - 1)
+        return ibis.date(months // 12, months % 12 + 1, 1)
+
+    def last_day(self, number: ir.IntegerValue) -> ir.DateValue:
+        """The last day of a numbered period, which stocks and cohorts are counted on."""
+        return self.first_day(number + 1) - ibis.interval(days=1)
+
+    def first_period_from(self, day: datetime.date) -> int:
+        """The first period starting on or after ``day``: the period containing it, unless it starts earlier.
+
+        >>> PeriodGrid("quarter").first_period_from(datetime.date(2025, 4, 1)) == PeriodGrid("quarter").number_of(
+        ...     datetime.date(2025, 4, 1)
+        ... )
+        True
+        """
+        number = self.number_of(day)
+        months = number * self.months + (self.first_month - 1)
+        starts = datetime.date(months // 12, months % 12 + 1, 1)
+        return number if day == starts else number + 1
 
 
 def compile_kpis(
@@ -133,21 +173,24 @@ def compile_kpis(
     start: datetime.date | None = None,
     end: datetime.date | None = None,
     keys: Collection[str] | None = None,
+    fiscal_year_start_month: int = 1,
 ) -> ir.Table:
     """One Ibis expression computing the KPIs ``keys`` (all of ``definitions`` by default), stacked.
 
     KPIs always split by a dimension of their own (CAC by channel) are split by it; with ``by``, every other
     KPI is split by that dimension, and one that cannot be raises :class:`DefinitionError` (choose the KPIs
     with :func:`kpis_splittable_by`). ``start`` and ``end`` keep the periods whose first day is between them,
-    both included. Raises :class:`DefinitionError` when a definition does not fit the tables.
+    both included. Quarters and years are those of the fiscal year starting in ``fiscal_year_start_month``
+    (and so is a year to date). Raises :class:`DefinitionError` when a definition does not fit the tables.
     """
     chosen = list(definitions) if keys is None else list(keys)
     unknown = sorted(set(chosen) - definitions.keys())
     if unknown:
         raise ValueError(f"unknown KPI {', '.join(unknown)}")
-    compiler = _Compiler(definitions, tables, grain, by, end)
-    lowest = None if start is None else _first_period_from(start, grain)
-    highest = None if end is None else period_number_of(end, grain)
+    grid = PeriodGrid(grain, fiscal_year_start_month)
+    compiler = _Compiler(definitions, tables, grid, by, end, chosen)
+    lowest = None if start is None else grid.first_period_from(start)
+    highest = None if end is None else grid.number_of(end)
     results = [compiler.result(key, lowest, highest) for key in chosen]
     if not results:
         raise ValueError("no KPIs to compute")
@@ -163,13 +206,23 @@ def compute(
     end: datetime.date | None = None,
     *,
     keys: Collection[str] | None = None,
+    fiscal_year_start_month: int = 1,
 ) -> pa.Table:
     """Compute KPIs on the backend the tables live on, as one Arrow table sorted by KPI, period and segment.
 
     The arguments are those of :func:`compile_kpis`. Every KPI is computed in one query, so a backend with a
     high cost per query (Spark) pays it once.
     """
-    expression = compile_kpis(definitions, tables, grain=grain, by=by, start=start, end=end, keys=keys)
+    expression = compile_kpis(
+        definitions,
+        tables,
+        grain=grain,
+        by=by,
+        start=start,
+        end=end,
+        keys=keys,
+        fiscal_year_start_month=fiscal_year_start_month,
+    )
     result = expression.to_pyarrow().cast(RESULT_SCHEMA.to_pyarrow())
     return result.sort_by([("kpi", "ascending"), ("period_start", "ascending"), ("segment", "ascending", "at_start")])
 
@@ -183,13 +236,6 @@ def kpis_splittable_by(definitions: Definitions, dimension: str) -> list[str]:
     ]
 
 
-def _first_period_from(day: datetime.date, grain: Grain) -> int:
-    """The first period starting on or after ``day``: the period containing it, unless it starts earlier."""
-    number = period_number_of(day, grain)
-    month = day.month - (day.month - 1) % MONTHS_PER_PERIOD[grain]
-    return number if day == datetime.date(day.year, month, 1) else number + 1
-
-
 class _Compiler:
     """Builds each KPI's frame once, so that KPIs computed from others reuse their inputs' expressions.
 
@@ -201,16 +247,18 @@ class _Compiler:
         self,
         definitions: Definitions,
         tables: Mapping[str, ir.Table],
-        grain: Grain,
+        grid: PeriodGrid,
         by: str | None,
         end: datetime.date | None,
+        keys: Collection[str],
     ) -> None:
         self._definitions = definitions
         self._tables = tables
-        self._grain = grain
+        self._grid = grid
         self._by = by
-        self._end = None if end is None else period_number_of(end, grain)
+        self._end = None if end is None else grid.number_of(end)
         self._frames: dict[str, ir.Table] = {}
+        self._flows = _FlowPlan(self, definitions, keys)
 
     def result(self, key: str, lowest: int | None, highest: int | None) -> ir.Table:
         """The KPI's rows in the columns of :data:`RESULT_SCHEMA`, for the periods asked for."""
@@ -221,7 +269,7 @@ class _Compiler:
             frame = frame.filter(frame["period"] <= highest)
         return frame.select(
             kpi=ibis.literal(key, type="string"),
-            period_start=first_day(frame["period"], self._grain),
+            period_start=self._grid.first_day(frame["period"]),
             segment=frame["segment"],
             **{name: frame[name] for name in _MEASURED},
         )
@@ -236,7 +284,7 @@ class _Compiler:
         """A definition that does not fit the tables, located in its file."""
         return self._definitions.problem(key, field, message)
 
-    def _split(self, key: str) -> str | None:
+    def split_of(self, key: str) -> str | None:
         """The dimension the KPI is split by in this computation, if any."""
         fixed = fixed_split(key, self._definitions)
         if fixed is not None or self._by is None:
@@ -249,7 +297,7 @@ class _Compiler:
 
     def _build(self, key: str) -> ir.Table:
         kpi = self._definitions[key]
-        split = self._split(key)
+        split = self.split_of(key)
         match kpi:
             case SimpleKpi(measure=measure):
                 measured = self._measure(key, "measure", measure, split)
@@ -277,13 +325,14 @@ class _Compiler:
         where: Iterable[Condition],
         split: str | None,
         columns: Mapping[str, tuple[str, str]],
-        value: tuple[str, str] | None = None,
+        values: Mapping[str, tuple[str, str, str]] | None = None,
     ) -> ir.Table:
-        """The filtered rows of a table as ``segment``, the named ``columns`` and ``value``.
+        """The filtered rows of a table as ``segment``, the named ``columns`` and the named ``values``.
 
-        ``columns`` maps names to (column path, field of the definition); ``value`` is a formula over the
-        table's own columns with its field. Columns of referred tables (``customer.region``) are joined in
-        through the matching ``_id`` column, so the result has exactly one row per row of the table.
+        ``columns`` maps names to (column path, field of the definition); ``values`` maps names to (KPI key,
+        formula over the table's own columns, field), the key naming the KPI a problem of the formula is
+        reported for. Columns of referred tables (``customer.region``) are joined in through the matching
+        ``_id`` column, so the result has exactly one row per row of the table.
         """
         base = self._table(key, f"{field}.table", table_name)
         conditions = list(where)
@@ -299,8 +348,8 @@ class _Compiler:
             flat = flat.filter(*(self._condition(key, paths[item.column], flat, item) for item in conditions))
         selected: dict[str, ir.Value] = {name: flat[_flat_name(path)] for name, (path, _) in columns.items()}
         selected["segment"] = ibis.null("string") if dimension is None else flat[_flat_name(dimension)]
-        if value is not None:
-            selected["value"] = self._value(key, value[1], table_name, flat, parse_formula(value[0]).expression)
+        for name, (owner, formula, value_field) in (values or {}).items():
+            selected[name] = self._value(owner, value_field, table_name, flat, parse_formula(formula).expression)
         return flat.select(**selected)
 
     def _table(self, key: str, field: str, name: str) -> ir.Table:
@@ -430,39 +479,53 @@ class _Compiler:
 
     def _measure(self, key: str, field: str, measure: Measure, split: str | None) -> ir.Table:
         """An aggregated measure: ``period``, ``segment``, ``value`` and ``n`` for each period it has."""
-        value = (measure.value, f"{field}.value") if measure.value is not None else None
+        if _fusable(measure):
+            return self._flows.measure(key, field, measure, split)
+        values = {"value": (key, measure.value, f"{field}.value")} if measure.value is not None else {}
         if measure.time is not None:
-            columns = {"time": (measure.time, f"{field}.time")}
-            rows = self._rows(key, field, measure.table, measure.where, split, columns, value)
-            self._require_type(key, f"{field}.time", rows, "time", "a date or time")
-            # A row without its date belongs to no period (a lead not converted has no conversion month).
-            rows = rows.filter(rows["time"].notnull()).mutate(period=period_number(rows["time"], self._grain))
+            rows = self.flow_rows(key, field, measure, split, values)
         else:
             active = measure.active
             assert active is not None  # a Rows model has either time or active
             columns = {"starts": (active.starts, f"{field}.active.from")}
             if active.until is not None:
                 columns["until"] = (active.until, f"{field}.active.until")
-            rows = self._rows(key, field, measure.table, measure.where, split, columns, value)
+            rows = self._rows(key, field, measure.table, measure.where, split, columns, values)
             self._require_dates(key, f"{field}.active", rows)
             spine = self._spine(rows)
             day = spine["first_day"] if active.at == "period_start" else spine["last_day"]
             rows = spine.join(rows, _active_on(rows, day))
         return _aggregate(rows, measure)
 
-    def _spine(self, rows: ir.Table) -> ir.Table:
-        """Every period from the first ``starts`` to the last date of ``rows`` (or to ``end``), with its days."""
+    def flow_rows(
+        self, key: str, field: str, rows_of: Rows, split: str | None, values: Mapping[str, tuple[str, str, str]]
+    ) -> ir.Table:
+        """The rows of a flow with their ``period``, ``segment`` and ``values`` (see :meth:`_rows`)."""
+        assert rows_of.time is not None  # a flow is placed in periods by its time
+        columns = {"time": (rows_of.time, f"{field}.time")}
+        rows = self._rows(key, field, rows_of.table, rows_of.where, split, columns, values)
+        self._require_type(key, f"{field}.time", rows, "time", "a date or time")
+        # A row without its date belongs to no period (a lead not converted has no conversion month).
+        return rows.filter(rows["time"].notnull()).mutate(period=self._grid.number(rows["time"]))
+
+    def _bounds(self, rows: ir.Table) -> ir.Table:
+        """One row: the ``lowest`` and ``highest`` period of a stock, from the first ``starts`` to the last
+        date of ``rows`` (or to ``end``)."""
         last_until = rows["until"].max() if "until" in rows.columns else ibis.null("date")
         bounds = rows.aggregate(first=rows["starts"].min(), last_start=rows["starts"].max(), last_until=last_until)
         last = ibis.cases(
             (bounds["last_until"] > bounds["last_start"], bounds["last_until"]), else_=bounds["last_start"]
         )
-        highest = period_number(last, self._grain) if self._end is None else ibis.literal(self._end, type="int64")
-        lowest = period_number(bounds["first"], self._grain)
-        numbers = bounds.select(period=ibis.range(lowest, highest + 1).unnest().cast("int64"))
+        highest = self._grid.number(last) if self._end is None else ibis.literal(self._end, type="int64")
+        return bounds.select(lowest=self._grid.number(bounds["first"]), highest=highest.cast("int64"))
+
+    def _spine(self, rows: ir.Table) -> ir.Table:
+        """Every period of a stock (see :meth:`_bounds`), with its first and last day."""
+        bounds = self._bounds(rows)
+        numbers = bounds.select(period=ibis.range(bounds["lowest"], bounds["highest"] + 1).unnest().cast("int64"))
         return numbers.mutate(
-            first_day=first_day(numbers["period"], self._grain),
-            last_day=_last_day(numbers["period"], self._grain),
+            first_day=self._grid.first_day(numbers["period"]),
+            last_day=self._grid.last_day(numbers["period"]),
         )
 
     def _ratio(self, key: str, kpi: RatioKpi, split: str | None) -> ir.Table:
@@ -491,7 +554,7 @@ class _Compiler:
         spine = bounds.select(at=ibis.range(bounds["first"], bounds["last"] + 1).unnest().cast("int64"))
         reach = [periods["period"] <= spine["at"]]
         if kpi.window == "year_to_date":
-            reach.append(periods["period"] >= spine["at"] - spine["at"] % PERIODS_PER_YEAR[self._grain])
+            reach.append(periods["period"] >= spine["at"] - spine["at"] % self._grid.per_year)
         elif isinstance(kpi.window, int):
             reach.append(periods["period"] > spine["at"] - kpi.window)
         windows = spine.join(periods, reach)
@@ -528,7 +591,7 @@ class _Compiler:
 
     def _growth(self, kpi: GrowthKpi) -> ir.Table:
         base = self.frame(kpi.of)
-        shift = 1 if kpi.compare_to == "previous_period" else PERIODS_PER_YEAR[self._grain]
+        shift = 1 if kpi.compare_to == "previous_period" else self._grid.per_year
         parts = _stack(
             base.select("period", "segment", now=base["value"], rows=base["n"], here=ibis.literal(1)),
             base.select("segment", period=base["period"] + shift, before=base["value"], here=ibis.literal(0)),
@@ -557,12 +620,40 @@ class _Compiler:
             columns["amount"] = (population.amount, "population.amount")
         rows = self._rows(key, "population", population.table, population.where, split, columns)
         self._require_dates(key, "population", rows)
-        spine = self._spine(rows)
+        rows = rows.filter(rows["starts"].notnull())
+        if population.amount is not None:
+            rows = rows.mutate(amount=rows["amount"].cast("float64"))
+        # An entity with one span of a sound amount is retained exactly when that span is active on both days;
+        # those (nearly all) are counted from the span's bounds. Entities with several spans, or an amount
+        # the bounds cannot carry (missing, negative), are compared period by period, entity by entity.
+        simple = rows["entity"].count().over(ibis.window(group_by=rows["entity"])) == 1
+        if population.amount is not None:
+            simple = simple & rows["amount"].notnull() & (rows["amount"] >= 0)
+        rows = rows.mutate(simple=simple)
+        bounds = self._bounds(rows)
+        parts = _stack(
+            self._cohort_of_single_spans(rows.filter(rows["simple"]), bounds, kpi),
+            self._cohort_entity_by_entity(rows.filter(~rows["simple"]), self._spine(rows), kpi),
+        )
+        result = parts.group_by("period", "segment").aggregate(
+            part=parts["part"].sum(), whole=parts["whole"].sum(), entities=parts["entities"].sum()
+        )
+        return _frame(
+            result,
+            value=100 * result["part"] / result["whole"].nullif(0.0),
+            numerator=result["part"],
+            denominator=result["whole"],
+            n=result["entities"],
+        )
+
+    def _cohort_entity_by_entity(self, rows: ir.Table, spine: ir.Table, kpi: CohortKpi) -> ir.Table:
+        """Each entity's spans against the first and last day of every period: ``part``, ``whole`` and
+        ``entities`` per period and segment, for the periods with at least one entity at the start."""
         at_start = _active_on(rows, spine["first_day"])
         at_end = _active_on(rows, spine["last_day"])
         spans = spine.join(rows, [_both(at_start) | _both(at_end)])
         spans = spans.mutate(was=_both(at_start).ifelse(1, 0), still=_both(at_end).ifelse(1, 0))
-        amount = spans["amount"].cast("float64") if population.amount is not None else ibis.literal(0.0)
+        amount = spans["amount"] if kpi.population.amount is not None else ibis.literal(0.0)
         entities = spans.group_by("period", "segment", "entity").aggregate(
             was=spans["was"].max(),
             still=spans["still"].max(),
@@ -576,15 +667,92 @@ class _Compiler:
             start, end = entities["amount_start"], entities["amount_end"]
             kept, whole = ibis.ifelse(end < start, end, start), start
         part = kept if kpi.outcome == "retained" else whole - kept
-        result = entities.group_by("period", "segment").aggregate(
+        return entities.group_by("period", "segment").aggregate(
             part=part.sum(), whole=whole.sum(), entities=entities.count()
         )
-        return _frame(
-            result,
-            value=100 * result["part"] / result["whole"].nullif(0.0),
-            numerator=result["part"],
-            denominator=result["whole"],
-            n=result["entities"],
+
+    def _cohort_of_single_spans(self, rows: ir.Table, bounds: ir.Table, kpi: CohortKpi) -> ir.Table:
+        """Entities of one span, counted from the span's bounds: what :meth:`_cohort_entity_by_entity` gives
+        for them, without comparing every span with every period.
+
+        A span is active on the first day of the periods from the first one starting on or after its first
+        day to the one containing its last day, and on the last day of the periods from the one containing
+        its first day to the last one ending on or before its last day. Kept (at both) are therefore the
+        periods from the first bound of the one range to the last bound of the other. Each range adds 1 (and
+        the amount) at its first period and takes it away after its last; running sums over the periods,
+        split by segment, give the entities at the start and those kept in every period.
+        """
+        grid = self._grid
+        spans = rows.cross_join(bounds)
+        highest = spans["highest"]
+        first = grid.number(spans["starts"])
+        start_from = first + ibis.ifelse(spans["starts"] == grid.first_day(first), 0, 1)
+        if "until" in spans.columns:
+            last = grid.number(spans["until"])
+            end_until = last - ibis.ifelse(spans["until"] == grid.last_day(last), 0, 1)
+            start_until = ibis.least(last.fill_null(highest), highest)
+            kept_until = ibis.least(end_until.fill_null(highest), highest)
+        else:
+            start_until = kept_until = highest
+        amount = spans["amount"] if kpi.population.amount is not None else ibis.literal(0.0)
+        spans = spans.mutate(
+            start_from=start_from, start_until=start_until, kept_until=kept_until, amount_of_span=amount
+        )
+        spans = spans.filter(spans["start_from"] <= spans["start_until"])
+        is_kept = spans["start_from"] <= spans["kept_until"]
+        kept_amount = is_kept.ifelse(spans["amount_of_span"], 0.0)
+        zero, none, one = ibis.literal(0.0), ibis.literal(0, type="int64"), ibis.literal(1, type="int64")
+        periods = bounds.select(period=ibis.range(bounds["lowest"], bounds["highest"] + 1).unnest().cast("int64"))
+        changes = _stack(
+            spans.select(
+                "segment",
+                period=spans["start_from"],
+                was=one,
+                kept=is_kept.ifelse(one, none),
+                amount_start=spans["amount_of_span"],
+                amount_kept=kept_amount,
+            ),
+            spans.select(
+                "segment",
+                period=spans["start_until"] + 1,
+                was=-one,
+                kept=none,
+                amount_start=-spans["amount_of_span"],
+                amount_kept=zero,
+            ),
+            spans.filter(is_kept).select(
+                "segment",
+                period=spans["kept_until"] + 1,
+                was=none,
+                kept=-one,
+                amount_start=zero,
+                amount_kept=-spans["amount_of_span"],
+            ),
+            # Every period of every segment, so that the running sums carry through periods without changes.
+            spans.select("segment")
+            .distinct()
+            .cross_join(periods)
+            .mutate(was=none, kept=none, amount_start=zero, amount_kept=zero),
+        )
+        measured = ("was", "kept", "amount_start", "amount_kept")
+        per_period = changes.group_by("segment", "period").aggregate(**{name: changes[name].sum() for name in measured})
+        running = ibis.window(
+            group_by=per_period["segment"], order_by=per_period["period"], preceding=None, following=0
+        )
+        totals = per_period.select(
+            "segment", "period", **{name: per_period[name].sum().over(running) for name in measured}
+        )
+        totals = totals.filter(totals["was"] > 0)
+        if kpi.basis == "count":
+            kept, whole = totals["kept"].cast("float64"), totals["was"].cast("float64")
+        else:
+            kept, whole = totals["amount_kept"], totals["amount_start"]
+        return totals.select(
+            "period",
+            "segment",
+            part=kept if kpi.outcome == "retained" else whole - kept,
+            whole=whole,
+            entities=totals["was"],
         )
 
     def _survey(self, key: str, kpi: SurveyKpi, split: str | None) -> ir.Table:
@@ -597,7 +765,7 @@ class _Compiler:
         self._require_type(key, "responses.time", rows, "time", "a date or time")
         self._require_type(key, "score", rows, "score", "a number")
         answered = rows["score"].notnull() & rows["time"].notnull()
-        rows = rows.filter(answered).mutate(period=period_number(rows["time"], self._grain))
+        rows = rows.filter(answered).mutate(period=self._grid.number(rows["time"]))
         score = rows["score"].cast("float64")
         if kpi.statistic == "nps":
             statistic = stats.nps_aggregates(score)
@@ -669,20 +837,108 @@ _ARITHMETIC: Mapping[str, Callable[[ir.FloatingValue, ir.FloatingValue], ir.Floa
 
 def _aggregate(rows: ir.Table, measure: Measure) -> ir.Table:
     """Group rows by ``period`` and ``segment`` into the measure's ``value`` and the ``n`` rows behind it."""
-    if measure.value is None:
-        return rows.group_by("period", "segment").aggregate(value=rows.count().cast("float64"), n=rows.count())
-    value = rows["value"]
     if measure.at_least is not None:
+        value = rows["value"]
         per_value = rows.group_by("period", "segment", "value").aggregate(rows=value.count())
         frequent = per_value.filter(per_value["rows"] >= measure.at_least)
         return frequent.group_by("period", "segment").aggregate(
             value=frequent.count().cast("float64"), n=frequent["rows"].sum()
         )
-    if measure.aggregate in _QUANTILES:
-        aggregated = value.quantile(_QUANTILES[measure.aggregate])
+    aggregated, behind = _aggregates(rows, measure.aggregate, None if measure.value is None else "value")
+    return rows.group_by("period", "segment").aggregate(value=aggregated, n=behind)
+
+
+def _aggregates(rows: ir.Table, aggregate: str, column: str | None) -> tuple[ir.FloatingValue, ir.IntegerValue]:
+    """A measure's aggregate of ``column`` (of the rows, when None) as a double, and the rows behind it."""
+    if column is None:
+        return rows.count().cast("float64"), rows.count()
+    value = rows[column]
+    if aggregate in _QUANTILES:
+        aggregated = value.quantile(_QUANTILES[aggregate])
     else:
-        aggregated = getattr(value, _AGGREGATE_METHODS[measure.aggregate])()
-    return rows.group_by("period", "segment").aggregate(value=aggregated.cast("float64"), n=value.count())
+        aggregated = getattr(value, _AGGREGATE_METHODS[aggregate])()
+    return aggregated.cast("float64"), value.count()
+
+
+def _fusable(measure: Measure) -> bool:
+    """A flow aggregated in one step can share its scan with the other flows of the same rows."""
+    return measure.time is not None and measure.at_least is None
+
+
+class _FlowPlan:
+    """The flows of one computation grouped by the rows they aggregate, so that each group is read once.
+
+    Revenue, active customers and gross margin are all orders in the period of their order date: the same
+    rows, filtered and split alike, aggregated differently. Computed one by one, each reads the orders
+    table again, which on ten million orders is most of a library's time; grouped, the rows are read and
+    grouped by period once, with one ``(value, n)`` pair of columns per distinct aggregate. The plan is made
+    before any expression is built, from the KPIs asked for and those they are computed from.
+    """
+
+    def __init__(self, compiler: _Compiler, definitions: Definitions, keys: Collection[str]) -> None:
+        self._compiler = compiler
+        self._members: dict[str, list[tuple[str, str, Measure]]] = {}
+        self._grouped: dict[str, ir.Table] = {}
+        visited: set[str] = set()
+
+        def visit(key: str) -> None:
+            if key in visited or key not in definitions:
+                return
+            visited.add(key)
+            kpi = definitions[key]
+            for reference in sorted(dependencies(kpi)):
+                visit(reference)
+            measures = {
+                SimpleKpi: ("measure",),
+                CumulativeKpi: ("measure",),
+                RatioKpi: ("numerator", "denominator"),
+            }.get(type(kpi), ())
+            for field in measures:
+                measure = getattr(kpi, field)
+                if _fusable(measure):
+                    self._members.setdefault(self._signature(measure, compiler.split_of(key)), []).append(
+                        (key, field, measure)
+                    )
+
+        for key in keys:
+            visit(key)
+
+    def measure(self, key: str, field: str, measure: Measure, split: str | None) -> ir.Table:
+        """The measure's ``period``, ``segment``, ``value`` and ``n``, from its group's one aggregation."""
+        signature = self._signature(measure, split)
+        members = self._members.setdefault(signature, [(key, field, measure)])
+        if signature not in self._grouped:
+            self._grouped[signature] = self._aggregate(members, split)
+        grouped = self._grouped[signature]
+        slot = _slot(measure, members)
+        return grouped.select("period", "segment", value=grouped[f"{slot}_value"], n=grouped[f"{slot}_n"])
+
+    def _aggregate(self, members: list[tuple[str, str, Measure]], split: str | None) -> ir.Table:
+        key, field, first = members[0]
+        values = {
+            _slot(measure, members): (owner, measure.value, f"{place}.value")
+            for owner, place, measure in members
+            if measure.value is not None
+        }
+        rows = self._compiler.flow_rows(key, field, first, split, values)
+        aggregates: dict[str, ir.Value] = {}
+        for _, _, measure in members:
+            slot = _slot(measure, members)
+            column = None if measure.value is None else slot
+            aggregates[f"{slot}_value"], aggregates[f"{slot}_n"] = _aggregates(rows, measure.aggregate, column)
+        return rows.group_by("period", "segment").aggregate(**aggregates)
+
+    @staticmethod
+    def _signature(measure: Measure, split: str | None) -> str:
+        """What decides a flow's rows: its table, date, conditions and split; not what it aggregates."""
+        conditions = [condition.model_dump(mode="json", by_alias=True) for condition in measure.where]
+        return json.dumps([measure.table, measure.time, conditions, split], sort_keys=True)
+
+
+def _slot(measure: Measure, members: list[tuple[str, str, Measure]]) -> str:
+    """The columns of a group's aggregation that hold ``measure``: one per distinct aggregate and value."""
+    distinct = list(dict.fromkeys((member.aggregate, member.value) for _, _, member in members))
+    return f"m{distinct.index((measure.aggregate, measure.value))}"
 
 
 _AGGREGATE_METHODS: Mapping[str, str] = {

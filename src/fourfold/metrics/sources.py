@@ -54,10 +54,12 @@ from pydantic_core import ErrorDetails
 
 from fourfold.metrics.tables import (
     TABLES,
+    DataValidationError,
     OnError,
     ValidationReport,
     check_table,
     connect_duckdb,
+    drop_storage,
     raise_for_problems,
 )
 
@@ -257,9 +259,18 @@ def load_sources(
                 date_format=source.date_format,
                 timestamp_format=source.timestamp_format,
                 source=description,
+                connection=staging,
             )
-        raise_for_problems([problem for report in reports.values() for problem in report.problems], on_error)
+        try:
+            raise_for_problems([problem for report in reports.values() for problem in report.problems], on_error)
+        except DataValidationError:
+            for report in reports.values():
+                drop_storage(staging, report.storage)
+            raise
         tables = {name: _register(target, staging, name, report.table) for name, report in reports.items()}
+        if target is not staging:
+            for report in reports.values():
+                drop_storage(staging, report.storage)
     finally:
         for view in views:
             staging.drop_view(view, force=True)
@@ -452,9 +463,14 @@ def _database_url(url: str, base_dir: Path) -> str:
 
 
 def _register(target: BaseBackend, staging: DuckDBBackend, name: str, table: ir.Table) -> ir.Table:
-    """Put the validated table on the target backend under its canonical name, for this connection only."""
+    """Put the validated table on the target backend under its canonical name, for this connection only.
+
+    On the DuckDB connection that validated it, the rows are already in a temporary table; a temporary
+    view gives them their canonical name without a copy.
+    """
     if target is staging:
-        return target.create_table(name, table, temp=True, overwrite=True)
+        staging.raw_sql(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {staging.compile(table)}')
+        return staging.table(name)
     rows = ibis.memtable(staging.to_pyarrow(table))
     if target.name == "pyspark":  # Spark has temporary views, not temporary tables, whatever Ibis says
         return target.create_view(name, rows, overwrite=True)

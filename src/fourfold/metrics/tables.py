@@ -14,6 +14,7 @@ whatever the size of the table, never a Python loop over rows.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -467,8 +468,9 @@ class DataValidationError(ValueError):
 class ValidationReport:
     """What validation found in one table, and the table in canonical types without the rows it skipped.
 
-    ``table`` is an Ibis expression, computed when it is used; it has exactly the canonical columns, in
-    order, with the canonical types.
+    ``table`` is an Ibis expression with exactly the canonical columns, in order, with the canonical types;
+    its rows are in the temporary table ``storage`` of the DuckDB connection that checked them, which a
+    caller drops when it does not keep the table.
     """
 
     table_name: str
@@ -476,6 +478,7 @@ class ValidationReport:
     rows_read: int
     rows_kept: int
     problems: tuple[Problem, ...]
+    storage: str = ""
 
     @property
     def ok(self) -> bool:
@@ -562,23 +565,27 @@ def check_table(
     date_format: str | None = None,
     timestamp_format: str | None = None,
     source: str = "",
+    connection: DuckDBBackend | None = None,
 ) -> ValidationReport:
     """:func:`validate_table` without raising: the report of every problem, whatever ``on_error`` says.
 
     :func:`fourfold.metrics.sources.load_sources` checks every table this way before it decides, so that
     one error lists the problems of all the tables. ``on_error`` only chooses what the report's table
     holds: every row for ``"stop"`` (nothing is skipped), the valid rows for ``"skip"``.
+
+    The rows are converted once, into a temporary table on the DuckDB connection, and the report's table
+    reads from it. Valid data, the usual case, is then checked in one scan of counts, without numbering
+    rows: a repeated id shows as fewer distinct ids than ids. Only when something is wrong is a second
+    scan made to find the first rows of each problem, numbered in the order they were read. ``connection``
+    is the DuckDB connection to check on when ``data`` is a table there or in memory (default: see
+    :func:`validate_table`).
     """
-    connection, table = _on_duckdb(data)
+    if connection is None or isinstance(data, pa.Table):
+        connection, table = _on_duckdb(data, connection)
+    else:
+        table = data
     text_formats = {ColumnType.DATE: date_format, ColumnType.TIMESTAMP: timestamp_format}
-    checks: list[tuple[str, Problem]] = []
-
-    def check(into: dict[str, ir.Value], column: str, kind: ProblemKind, expected: str, flag: ir.BooleanValue) -> None:
-        """Add a check as a column of ``into`` and remember its problem; a null flag is a valid row."""
-        name = f"__fourfold_check_{len(checks)}"
-        checks.append((name, Problem(spec.name, column, kind, expected, source=source)))
-        into[name] = flag.fill_null(False)
-
+    checks: list[_Check] = []
     whole_column = [
         Problem(
             spec.name,
@@ -590,58 +597,134 @@ def check_table(
         for column in spec.columns
         if column.required and column.name not in table.columns
     ]
-    numbered = table.mutate(**{ROW_NUMBER: ibis.row_number() + 1})
-    typed_columns: dict[str, ir.Value] = {ROW_NUMBER: numbered[ROW_NUMBER]}
+    staged: dict[str, ir.Value] = {}
     for column in spec.columns:
         target = column.type.ibis_type
-        typed_columns[column.name] = ibis.null(target)
+        staged[column.name] = ibis.null(target)
         if column.name not in table.columns:
             continue
         text_format = text_formats.get(column.type)
         try:
-            value, unreadable = _convert(numbered[column.name], column.type, text_format)
+            value, unreadable = _convert(table[column.name], column.type, text_format)
         except _WrongTypeError as error:
             whole_column.append(Problem(spec.name, column.name, ProblemKind.WRONG_TYPE, str(error), source=source))
             continue
-        absent = value.isnull()
+        flag_name = None
         if unreadable is not None:
-            expected = column.type.described + (f", written as {text_format}" if text_format else "")
-            check(typed_columns, column.name, ProblemKind.UNREADABLE, expected, unreadable)
-            # An unreadable value is set aside, so that it is neither missing nor checked again by a rule.
+            # An unreadable value is set aside, so that it is neither missing nor checked again by a rule;
+            # the flag is kept beside the converted values to say which rows it was.
+            flag_name = f"__fourfold_unreadable_{column.name}"
+            staged[flag_name] = unreadable.fill_null(False)
             value = ibis.ifelse(unreadable, ibis.null(target), value)
-            absent = absent & ~unreadable
+            expected = column.type.described + (f", written as {text_format}" if text_format else "")
+            checks.append(
+                _Check(Problem(spec.name, column.name, ProblemKind.UNREADABLE, expected, source=source), flag_name)
+            )
         if column.required:
-            check(typed_columns, column.name, ProblemKind.MISSING_VALUE, "a value: the column is required", absent)
-        typed_columns[column.name] = value if value.type() == target else value.cast(target)
-    typed = numbered.select(**typed_columns)
-    rule_columns: dict[str, ir.Value] = {}
-    for rule in spec.rules():
-        check(rule_columns, rule.column, rule.kind, rule.expected, rule.invalid(typed))
-    checked = typed.mutate(**rule_columns)
-    invalid = reduce(lambda left, right: left | right, [checked[name] for name, _ in checks], ibis.literal(False))
+            checks.append(
+                _Check(
+                    Problem(
+                        spec.name,
+                        column.name,
+                        ProblemKind.MISSING_VALUE,
+                        "a value: the column is required",
+                        source=source,
+                    ),
+                    _missing(column.name, flag_name),
+                )
+            )
+        staged[column.name] = value if value.type() == target else value.cast(target)
+    storage = f"__fourfold_{spec.name}_{uuid.uuid4().hex[:12]}"
+    staging = connection.create_table(storage, table.select(**staged), temp=True)
+    checks += [
+        _Check(Problem(spec.name, rule.column, rule.kind, rule.expected, source=source), rule.invalid)
+        for rule in spec.rules()
+    ]
     counts = connection.to_pyarrow(
-        checked.aggregate(
-            __fourfold_rows=checked.count(),
-            __fourfold_valid=(~invalid).sum(),
-            **{name: checked[name].sum() for name, _ in checks},
-            **{f"{name}_rows": _smallest(checked[ROW_NUMBER], SHOWN_ROWS, where=checked[name]) for name, _ in checks},
+        staging.aggregate(
+            __fourfold_rows=staging.count(), **{f"c{index}": check.count(staging) for index, check in enumerate(checks)}
         )
     ).to_pylist()[0]
-    row_problems = [
-        replace(problem, rows=tuple(sorted(counts[f"{name}_rows"])), count=counts[name])
-        for name, problem in checks
-        if counts[name]
-    ]
-    row_problems.sort(key=lambda problem: spec.column_names.index(problem.column))
     rows_read: int = counts["__fourfold_rows"]
-    kept = (checked.filter(~invalid) if on_error == "skip" else checked).order_by(ROW_NUMBER)
+    failing = {index: counts[f"c{index}"] for index in range(len(checks)) if counts[f"c{index}"]}
+    kept = staging.select(*spec.column_names)
+    rows_kept = rows_read
+    row_problems: list[Problem] = []
+    if failing:
+        numbered = staging.mutate(**{ROW_NUMBER: staging.rowid() + 1})
+        flagged = numbered.mutate(**{f"f{index}": checks[index].flag(numbered) for index in failing})
+        first_rows = connection.to_pyarrow(
+            flagged.aggregate(
+                __fourfold_valid=(~_any(flagged, failing)).sum(),
+                **{
+                    f"r{index}": _smallest(flagged[ROW_NUMBER], SHOWN_ROWS, where=flagged[f"f{index}"])
+                    for index in failing
+                },
+            )
+        ).to_pylist()[0]
+        row_problems = [
+            replace(checks[index].problem, rows=tuple(sorted(first_rows[f"r{index}"])), count=count)
+            for index, count in failing.items()
+        ]
+        row_problems.sort(key=lambda problem: spec.column_names.index(problem.column))
+        if on_error == "skip":
+            valid = flagged.filter(~_any(flagged, failing)).order_by(ROW_NUMBER).select(*spec.column_names)
+            kept = connection.create_table(f"{storage}_valid", valid, temp=True)
+            drop_storage(connection, storage)
+            storage = f"{storage}_valid"
+            rows_kept = first_rows["__fourfold_valid"] or 0
     return ValidationReport(
         table_name=spec.name,
-        table=kept.select(*spec.column_names),
+        table=kept,
         rows_read=rows_read,
-        rows_kept=(counts["__fourfold_valid"] or 0) if on_error == "skip" else rows_read,
+        rows_kept=rows_kept,
         problems=tuple(whole_column + row_problems),
+        storage=storage,
     )
+
+
+@dataclass(frozen=True)
+class _Check:
+    """A problem to look for in every row: a stored flag column, or a rule over the converted columns."""
+
+    problem: Problem
+    invalid: str | Callable[[ir.Table], ir.BooleanValue]
+
+    def flag(self, table: ir.Table) -> ir.BooleanValue:
+        """True for the rows with the problem; a null result counts as valid."""
+        flag = table[self.invalid] if isinstance(self.invalid, str) else self.invalid(table)
+        return flag.fill_null(False)
+
+    def count(self, table: ir.Table) -> ir.IntegerValue:
+        """How many rows have the problem, in an aggregate that needs no row numbers.
+
+        A repeated id is every row after the first with that id, which the ids and the distinct ids count
+        without numbering the rows (the rule itself compares row numbers).
+        """
+        if self.problem.kind is ProblemKind.DUPLICATE_ID:
+            column = table[self.problem.column]
+            return column.count() - column.nunique()
+        return self.flag(table).cast("int64").sum().fill_null(0)
+
+
+def _missing(column: str, unreadable: str | None) -> Callable[[ir.Table], ir.BooleanValue]:
+    """A required column without a value, unless it had one that could not be read (a problem of its own)."""
+
+    def absent(table: ir.Table) -> ir.BooleanValue:
+        empty = table[column].isnull()
+        return empty & ~table[unreadable] if unreadable is not None else empty
+
+    return absent
+
+
+def _any(flagged: ir.Table, failing: Mapping[int, int]) -> ir.BooleanValue:
+    """Whether a row has any of the failing checks' problems."""
+    return reduce(lambda left, right: left | right, [flagged[f"f{index}"] for index in failing])
+
+
+def drop_storage(connection: DuckDBBackend, name: str) -> None:
+    """Drop a temporary table that held checked rows (:attr:`ValidationReport.storage`)."""
+    connection.raw_sql(f'DROP TABLE IF EXISTS temp.main."{name}"')
 
 
 def connect_duckdb() -> DuckDBBackend:
@@ -651,16 +734,16 @@ def connect_duckdb() -> DuckDBBackend:
     return connection
 
 
-def _on_duckdb(data: ir.Table | pa.Table) -> tuple[DuckDBBackend, ir.Table]:
-    """The DuckDB connection to check ``data`` on, and ``data`` as a table there."""
+def _on_duckdb(data: ir.Table | pa.Table, connection: DuckDBBackend | None = None) -> tuple[DuckDBBackend, ir.Table]:
+    """The DuckDB connection to check ``data`` on (``connection``, or a new one), and ``data`` as a table there."""
     if isinstance(data, pa.Table):
-        return connect_duckdb(), ibis.memtable(data)
+        return connection or connect_duckdb(), ibis.memtable(data)
     backend = data.get_backend()
     if isinstance(backend, DuckDBBackend):
         return backend, data
     # Other backends differ in how they fail to convert a value (PostgreSQL's casts raise, DuckDB's
     # TRY_CAST gives null), so their rows are checked on DuckDB, where every check means the same.
-    return connect_duckdb(), ibis.memtable(data.to_pyarrow())
+    return connection or connect_duckdb(), ibis.memtable(data.to_pyarrow())
 
 
 class _WrongTypeError(Exception):

@@ -22,7 +22,7 @@ LIBRARY_FILES = tuple(
 PAGE_INTRODUCTION = """
 The standard KPIs Fourfold computes from raw data, generated from the definitions in
 `src/fourfold/metrics/library/`. Each is computed from the [canonical tables](#the-tables) by
-`fourfold.metrics.compile.compute` for calendar months, quarters or years, and gives, for every period (and
+`fourfold.metrics.compile.compute` for months, quarters or years, and gives, for every period (and
 segment, when split), the value together with its numerator, denominator and the number of rows behind it.
 Survey KPIs add their 95 % margin of error and flag values resting on fewer than 30 answers.
 
@@ -35,7 +35,8 @@ date, rolling year): *ratio* recomputes from the summed numerators and denominat
 KPIs whose values cannot be combined exactly (medians, growth rates), compute at the grain you want to see.
 
 A period without any rows in the KPI's tables has no value (shown as "no data"), as does a division by zero.
-Periods are calendar periods; fiscal calendars are a later step.
+Quarters and years are those of the organisation's fiscal year (calendar ones unless the fiscal year starts in
+another month than January).
 
 ## The tables
 

@@ -13,6 +13,7 @@ import logging
 import os
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import ibis
 import numpy as np
@@ -89,6 +90,42 @@ def test_rows_fall_in_the_calendar_period_of_their_date(grain, expected):
         definitions(kpi("total", "simple", measure=sum_of("sales", "amount", "day"))), on_duckdb(sales=SALES), grain
     )
     assert values(result) == {(period, None): value for period, value in expected.items()}
+
+
+@pytest.mark.parametrize(
+    ("grain", "expected"),
+    [
+        # A fiscal year from April: Q4 of FY 2023 is January to March 2024, Q1 of FY 2024 starts in April.
+        ("quarter", {D(2023, 10, 1): 1, D(2024, 1, 1): 6, D(2024, 4, 1): 30}),
+        ("year", {D(2023, 4, 1): 7, D(2024, 4, 1): 30}),
+        ("month", {D(2023, 12, 1): 1, D(2024, 1, 1): 2, D(2024, 3, 1): 4, D(2024, 4, 1): 30}),
+    ],
+)
+def test_quarters_and_years_follow_the_fiscal_year(grain, expected):
+    result = compute(
+        definitions(kpi("total", "simple", measure=sum_of("sales", "amount", "day"))),
+        on_duckdb(sales=SALES),
+        grain,
+        fiscal_year_start_month=4,
+    )
+    assert values(result) == {(period, None): value for period, value in expected.items()}
+
+
+def test_a_fiscal_year_to_date_starts_with_the_fiscal_year():
+    days = [D(2024, 2, 5), D(2024, 3, 5), D(2024, 4, 5), D(2024, 5, 5)]
+    tables = on_duckdb(sales={"day": days, "amount": [1.0, 2.0, 4.0, 8.0]})
+    result = compute(
+        definitions(kpi("ytd", "cumulative", measure=sum_of("sales", "amount", "day"), window="year_to_date")),
+        tables,
+        fiscal_year_start_month=4,
+    )
+    # February and March close the fiscal year that began in April 2023; April 2024 starts a new one.
+    assert values(result) == {
+        (D(2024, 2, 1), None): 1,
+        (D(2024, 3, 1), None): 3,
+        (D(2024, 4, 1), None): 4,
+        (D(2024, 5, 1), None): 12,
+    }
 
 
 def test_timestamps_fall_in_the_period_of_their_date():
@@ -353,6 +390,116 @@ def test_stocks_count_rows_active_on_the_first_or_last_day_until_the_end_asked_f
     }
 
 
+def cohort_by_hand(spans, periods, basis, outcome):
+    """Retention or churn worked out the slow way: every entity, every period, both days compared.
+
+    ``spans`` are (entity, segment, first day, last day or None, amount); ``periods`` (first day, last day).
+    """
+    expected = {}
+    for first, last in periods:
+        entities: dict[tuple[str, str], dict[str, Any]] = {}
+        for entity, segment, starts, until, amount in spans:
+            at_start = starts <= first and (until is None or until >= first)
+            at_end = starts <= last and (until is None or until >= last)
+            entry = entities.setdefault((segment, entity), {"was": False, "still": False, "start": 0.0, "end": 0.0})
+            entry["was"] |= at_start
+            entry["still"] |= at_end
+            entry["start"] += amount if at_start else 0.0
+            entry["end"] += amount if at_end else 0.0
+        totals: dict[str, tuple[float, float]] = {}
+        for (segment, _), entry in entities.items():
+            if not entry["was"]:
+                continue
+            if basis == "count":
+                kept, whole = float(entry["still"]), 1.0
+            else:
+                kept, whole = min(entry["start"], entry["end"]), entry["start"]
+            part, all_of_it = totals.get(segment, (0.0, 0.0))
+            totals[segment] = (part + (kept if outcome == "retained" else whole - kept), all_of_it + whole)
+        for segment, (part, whole) in totals.items():
+            expected[(first, segment)] = None if whole == 0 else 100 * part / whole
+    return expected
+
+
+def month_ends(first_month, count):
+    months = []
+    for index in range(count):
+        year, month = divmod(first_month.year * 12 + first_month.month - 1 + index, 12)
+        start = D(year, month + 1, 1)
+        following = D(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+        months.append((start, following - datetime.timedelta(days=1)))
+    return months
+
+
+@pytest.mark.parametrize(("basis", "outcome"), [("count", "retained"), ("count", "churned"), ("amount", "churned")])
+def test_cohorts_match_an_entity_by_entity_count(basis, outcome):
+    """Spans on the first and last days, renewals, gaps within a month, open ends, ends before starts and
+    amounts of 0: the bounds of single spans and the entity-by-entity comparison agree with a slow count."""
+    import random
+
+    generator = random.Random(11)
+    spans = []
+    first_day = D(2024, 1, 1)
+    for number in range(60):
+        entity = f"e{number}"
+        segment = generator.choice(["a", "b"])
+        for _ in range(generator.choice([1, 1, 1, 2, 3])):
+            starts = first_day + datetime.timedelta(days=generator.choice([0, 0, 14, 30, 31, 59, 60, 90, 120]))
+            if generator.random() < 0.3:
+                until = None
+            else:
+                until = starts + datetime.timedelta(days=generator.choice([-3, 0, 15, 29, 30, 45, 61, 100]))
+            spans.append((entity, segment, starts, until, float(generator.choice([0, 5, 10, 25]))))
+    table = {
+        "customer_id": [span[0] for span in spans],
+        "plan": [span[1] for span in spans],
+        "start_date": [span[2] for span in spans],
+        "end_date": [span[3] for span in spans],
+        "recurring_amount": [span[4] for span in spans],
+    }
+    population = {"table": "subscriptions", "entity": "customer_id", "from": "start_date", "until": "end_date"}
+    definition = kpi(
+        "cohort",
+        "cohort",
+        population={**population, "amount": "recurring_amount"} if basis == "amount" else population,
+        basis=basis,
+        outcome=outcome,
+        segments=["plan"],
+    )
+    end = D(2024, 9, 30)
+    result = compute(definitions(definition), on_duckdb(subscriptions=table), by="plan", end=end)
+    found = values(result)
+    expected = cohort_by_hand(spans, month_ends(first_day, 9), basis, outcome)
+    assert found.keys() == expected.keys()
+    for period_and_segment, value in expected.items():
+        assert found[period_and_segment] == pytest.approx(value, rel=1e-12), period_and_segment
+
+
+def test_kpis_computed_together_equal_each_computed_alone():
+    """Measures of the same rows share one aggregation; sharing must never mix up which aggregate is whose."""
+    library = load_library()
+    connection = ibis.duckdb.connect()
+    tables = {
+        name: connection.create_table(name, data)
+        for name, data in generate_tables(customers=200, orders=1500, months=6).items()
+    }
+    together = compute(library, tables, end=D(2024, 6, 30)).to_pylist()
+    for key in library:
+        alone = compute(library, tables, end=D(2024, 6, 30), keys=[key]).to_pylist()
+        assert alone == [row for row in together if row["kpi"] == key], key
+
+
+def generate_tables(*, customers, orders, months):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        dataset = generate_dataset(
+            Path(folder), end=D(2024, 6, 30), customers=customers, orders=orders, months=months, seed=5
+        )
+        return {table.name: pq.read_table(table.path) for table in dataset.tables}
+
+
 def test_start_and_end_pick_periods_by_their_first_day_and_windows_still_look_back():
     tables = on_duckdb(sales=SALES)
     measure = sum_of("sales", "amount", "day")
@@ -552,7 +699,17 @@ def test_every_library_kpi_is_the_same_on_duckdb_postgresql_and_spark(generated,
         "spark": {name: pyspark.table(name) for name in generated},
     }
     library = load_library()
-    results = {backend: compute(library, tables, "month", end=END).to_pylist() for backend, tables in backends.items()}
+    by_segment = kpis_splittable_by(library, "segment")
+
+    def every_kpi(tables):
+        """The library by calendar month, and by fiscal quarter (from April) split by segment."""
+        monthly = compute(library, tables, "month", end=END).to_pylist()
+        fiscal = compute(
+            library, tables, "quarter", by="segment", end=END, keys=by_segment, fiscal_year_start_month=4
+        ).to_pylist()
+        return monthly + fiscal
+
+    results = {backend: every_kpi(tables) for backend, tables in backends.items()}
     expected = results.pop("duckdb")
     assert {row["kpi"] for row in expected} == set(library)
     for backend, rows in results.items():
