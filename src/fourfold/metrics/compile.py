@@ -680,7 +680,9 @@ class _Compiler:
         its first day to the last one ending on or before its last day. Kept (at both) are therefore the
         periods from the first bound of the one range to the last bound of the other. Each range adds 1 (and
         the amount) at its first period and takes it away after its last; running sums over the periods,
-        split by segment, give the entities at the start and those kept in every period.
+        split by segment, give the entities at the start and those kept in every period. Amounts are summed
+        as exact decimals: in doubles, what is added and later taken away would leave rounding dust, and a
+        month in which no amount was lost must show a loss of exactly 0.
         """
         grid = self._grid
         spans = rows.cross_join(bounds)
@@ -694,14 +696,16 @@ class _Compiler:
             kept_until = ibis.least(end_until.fill_null(highest), highest)
         else:
             start_until = kept_until = highest
-        amount = spans["amount"] if kpi.population.amount is not None else ibis.literal(0.0)
+        exact = dt.Decimal(38, 10)
+        zero = ibis.literal(0, type=exact)
+        amount = spans["amount"].cast(exact) if kpi.population.amount is not None else zero
         spans = spans.mutate(
             start_from=start_from, start_until=start_until, kept_until=kept_until, amount_of_span=amount
         )
         spans = spans.filter(spans["start_from"] <= spans["start_until"])
         is_kept = spans["start_from"] <= spans["kept_until"]
-        kept_amount = is_kept.ifelse(spans["amount_of_span"], 0.0)
-        zero, none, one = ibis.literal(0.0), ibis.literal(0, type="int64"), ibis.literal(1, type="int64")
+        kept_amount = is_kept.ifelse(spans["amount_of_span"], zero)
+        none, one = ibis.literal(0, type="int64"), ibis.literal(1, type="int64")
         periods = bounds.select(period=ibis.range(bounds["lowest"], bounds["highest"] + 1).unnest().cast("int64"))
         changes = _stack(
             spans.select(
@@ -745,15 +749,12 @@ class _Compiler:
         totals = totals.filter(totals["was"] > 0)
         if kpi.basis == "count":
             kept, whole = totals["kept"].cast("float64"), totals["was"].cast("float64")
+            part = kept if kpi.outcome == "retained" else whole - kept
         else:
             kept, whole = totals["amount_kept"], totals["amount_start"]
-        return totals.select(
-            "period",
-            "segment",
-            part=kept if kpi.outcome == "retained" else whole - kept,
-            whole=whole,
-            entities=totals["was"],
-        )
+            part = (kept if kpi.outcome == "retained" else whole - kept).cast("float64")
+            whole = whole.cast("float64")
+        return totals.select("period", "segment", part=part, whole=whole, entities=totals["was"])
 
     def _survey(self, key: str, kpi: SurveyKpi, split: str | None) -> ir.Table:
         responses = kpi.responses
