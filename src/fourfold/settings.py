@@ -54,11 +54,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "fourfold.audit",
     "fourfold.accounts",
     "fourfold.strategy",
     "fourfold.measures",
     "fourfold.initiatives",
+    "fourfold.computed",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +130,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (scheduled computations, reminders, reports) is queued in the database and run by
+# `fourfold worker`: no broker to operate, and a queued task survives a restart.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fourfold@localhost")

@@ -81,6 +81,12 @@ class PeriodValue:
     value: float | None
     numerator: float | None = None
     denominator: float | None = None
+    sample_size: int | None = None
+    """How many observations the value rests on (the answers of a survey), when it is known."""
+    margin_of_error: float | None = None
+    """The 95 % margin of error of an estimate (a survey score), in the value's unit."""
+    small_sample: bool = False
+    """Too few observations to be sure: the value is scored but flagged, never read as certain."""
 
 
 @dataclass(frozen=True)

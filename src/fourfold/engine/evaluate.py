@@ -78,6 +78,34 @@ class KpiValue:
     periods: tuple[Period, ...]
     awaited: Period | None = None
     """For a carried-forward value: the period whose own value is still missing (it decides "overdue")."""
+    sample_size: int | None = None
+    """The observations behind the value, summed over the periods it combines, when every one says."""
+    margin_of_error: float | None = None
+    """The margin of error of a value read for exactly one period; combining periods gives none."""
+    thin_periods: tuple[Period, ...] = ()
+    """The periods behind the value whose own values rest on too few responses (a survey's few answers)."""
+
+    @property
+    def small_sample(self) -> bool:
+        """Whether any value behind this one rests on too few responses: it is scored, but flagged."""
+        return bool(self.thin_periods)
+
+    def caution(self) -> str | None:
+        """The sentence that keeps a value from too few responses from being read as certain."""
+        if not self.thin_periods:
+            return None
+        if self.periods == self.thin_periods and len(self.periods) == 1:
+            resting = f"only {self.sample_size} responses" if self.sample_size is not None else "too few responses"
+            margin = (
+                f", with a margin of error of ±{format_number(self.margin_of_error)}"
+                if self.margin_of_error is not None
+                else ""
+            )
+            return f"Caution: this value rests on {resting}{margin}, too few to be sure of it."
+        thin = ", ".join(period.key for period in self.thin_periods)
+        in_all = f" ({self.sample_size} responses in all)" if self.sample_size is not None else ""
+        verb = "rests" if len(self.thin_periods) == 1 else "rest"
+        return f"Caution: the value for {thin} {verb} on too few responses to be sure of it{in_all}."
 
 
 @dataclass(frozen=True)
@@ -107,6 +135,9 @@ class KpiResult:
         elif self.problem:
             parts.append(f"Not scored: {self.problem}.")
         parts.append(f"Status: {self.status.name}{' (overdue)' if self.overdue else ''}.")
+        caution = self.actual.caution()
+        if caution is not None:
+            parts.append(caution)
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, object]:
@@ -124,6 +155,7 @@ class KpiResult:
             "score": self.score,
             "status": self.status.key,
             "overdue": self.overdue,
+            "small_sample": self.actual.small_sample,
             "problem": self.problem,
             "explanation": self.explanation(),
             "value_trace": self.actual.trace.to_dict(),
@@ -366,10 +398,24 @@ class Evaluator:
                     single.denominator,
                     _reported_trace(kpi, single, single.value),
                     periods,
+                    sample_size=single.sample_size,
+                    margin_of_error=single.margin_of_error,
+                    thin_periods=periods if single.small_sample else (),
                 )
             readings = [stored.get(period.key) or PeriodValue(period, None) for period in periods]
             scale = kpi.ratio_scale if kpi.aggregation is Aggregation.RATIO else 1.0
             result = aggregate(readings, kpi.aggregation, scale=scale)
+            included = [reading for reading in readings if reading.period in result.included_periods]
+            sizes = [reading.sample_size for reading in included]
+            return KpiValue(
+                result.value,
+                result.numerator,
+                result.denominator,
+                result.trace,
+                periods,
+                sample_size=sum(size for size in sizes if size is not None) if included and None not in sizes else None,
+                thin_periods=tuple(reading.period for reading in included if reading.small_sample),
+            )
         return KpiValue(result.value, result.numerator, result.denominator, result.trace, periods)
 
     def _carried_forward(self, kpi: KpiModel, stored: Mapping[str, PeriodValue], unreported: Period) -> KpiValue | None:

@@ -375,6 +375,13 @@ class Actual(ChangeLoggedModel):
     value = kpi_value_field()
     numerator = kpi_value_field()
     denominator = kpi_value_field()
+    sample_size = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text=_("How many observations the value rests on (a survey's answers).")
+    )
+    margin_of_error = kpi_value_field(help_text=_("The 95 % margin of error of an estimate, in the KPI's unit."))
+    small_sample = models.BooleanField(
+        default=False, help_text=_("Too few observations to be sure: scored, but flagged and explained.")
+    )
     note = models.TextField(blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -431,6 +438,9 @@ class ActualRevision(models.Model):
     value = kpi_value_field()
     numerator = kpi_value_field()
     denominator = kpi_value_field()
+    sample_size = models.PositiveBigIntegerField(null=True, blank=True)
+    margin_of_error = kpi_value_field()
+    small_sample = models.BooleanField(default=False)
     note = models.TextField(blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -142,16 +142,11 @@ def load_tree(
     calendar = organisation.calendar
     for actual in Actual.objects.filter(
         kpi__scorecard_id__in=card_ids, period_start__gte=earliest, period_start__lte=until
-    ).only("kpi_id", "period_key", "period_start", "value", "numerator", "denominator", "entered_at"):
+    ).only(*PERIOD_VALUE_FIELDS, "period_start", "entered_at"):
         kpi_id = str(actual.kpi_id)
         if kpi_id not in last_updates or actual.period_start > last_updates[kpi_id].period_start:
             last_updates[kpi_id] = actual
-        values[kpi_id][actual.period_key] = PeriodValue(
-            calendar.parse(actual.period_key),
-            _float(actual.value),
-            _float(actual.numerator),
-            _float(actual.denominator),
-        )
+        values[kpi_id][actual.period_key] = period_value(actual, calendar)
 
     kpis_by_objective: dict[int, list[KpiModel]] = defaultdict(list)
     for kpi in kpis:
@@ -270,6 +265,32 @@ def _missing_policy(value: str) -> MissingPolicy:
 
 def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+PERIOD_VALUE_FIELDS = (
+    "kpi_id",
+    "period_key",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "margin_of_error",
+    "small_sample",
+)
+"""The fields of a stored value that the engine reads (see :func:`period_value`)."""
+
+
+def period_value(actual: Actual, calendar: FiscalCalendar) -> PeriodValue:
+    """A stored value in the engine's terms, with the evidence behind it (sample size, margin of error)."""
+    return PeriodValue(
+        calendar.parse(actual.period_key),
+        _float(actual.value),
+        _float(actual.numerator),
+        _float(actual.denominator),
+        sample_size=actual.sample_size,
+        margin_of_error=_float(actual.margin_of_error),
+        small_sample=actual.small_sample,
+    )
 
 
 class _ResultCache:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -258,7 +259,7 @@ def _canonical_key(kpi: Kpi, period_key: str) -> str:
     return resolve_period_key(kpi, period_key, "period_key").key
 
 
-def _keep_in_history(actual: Actual, *, replaced_by: User, replaced_at: datetime) -> None:
+def _keep_in_history(actual: Actual, *, replaced_by: User | None, replaced_at: datetime) -> None:
     """Copy the current value into the append-only value history before it is replaced or withdrawn."""
     ActualRevision.objects.create(
         kpi=actual.kpi,
@@ -266,6 +267,9 @@ def _keep_in_history(actual: Actual, *, replaced_by: User, replaced_at: datetime
         value=actual.value,
         numerator=actual.numerator,
         denominator=actual.denominator,
+        sample_size=actual.sample_size,
+        margin_of_error=actual.margin_of_error,
+        small_sample=actual.small_sample,
         note=actual.note,
         entered_by=actual.entered_by,
         entered_at=actual.entered_at,
@@ -318,14 +322,57 @@ def actual_record(
                 }
             )
         value = implied
-    canonical_key = _canonical_key(kpi, period_key)
-    actual = Actual.objects.select_for_update().filter(kpi=kpi, period_key=canonical_key).first()
+    actual = Actual.objects.select_for_update().filter(kpi=kpi, period_key=_canonical_key(kpi, period_key)).first()
+    return actual_store(
+        kpi=kpi,
+        period_key=period_key,
+        reading=Reading(value, numerator, denominator),
+        by=by,
+        source=source,
+        note=note,
+        entered_at=entered_at,
+        current=actual,
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A value with what it is made of and the evidence behind it, as a KPI value stores it."""
+
+    value: Decimal | None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    sample_size: int | None = None
+    margin_of_error: Decimal | None = None
+    small_sample: bool = False
+
+
+def actual_store(
+    *,
+    kpi: Kpi,
+    period_key: str,
+    reading: Reading,
+    by: User | None,
+    source: Actual.Source,
+    note: str = "",
+    entered_at: datetime | None = None,
+    current: Actual | None = None,
+) -> Actual:
+    """Store one period's value as given, keeping the one it replaces (``current``) in the value history.
+
+    The write shared by every way values come in. It checks no permission: :func:`actual_record` does that
+    for people, and a computation run is authorised by whoever started it (``by`` is ``None`` for the
+    command line and scheduled runs). The caller holds the transaction and, for ``current``, the row lock.
+    """
     entered_at = entered_at or timezone.now()
-    if actual is None:
-        actual = Actual(kpi=kpi, period_key=canonical_key)
+    if current is None:
+        actual = Actual(kpi=kpi, period_key=_canonical_key(kpi, period_key))
     else:
+        actual = current
         _keep_in_history(actual, replaced_by=by, replaced_at=entered_at)
-    actual.value, actual.numerator, actual.denominator, actual.note = value, numerator, denominator, note
+    actual.value, actual.numerator, actual.denominator = reading.value, reading.numerator, reading.denominator
+    actual.sample_size, actual.margin_of_error = reading.sample_size, reading.margin_of_error
+    actual.small_sample, actual.note = reading.small_sample, note
     actual.entered_by, actual.entered_at, actual.source = by, entered_at, source
     return clean_and_save(actual)
 
@@ -334,5 +381,10 @@ def actual_record(
 def actual_delete(*, by: User, actual: Actual) -> None:
     """Withdraw a reported value; it stays in the value history and the audit trail."""
     require(by, Action.RECORD_VALUE, actual.kpi)
+    actual_withdraw(actual=actual, by=by)
+
+
+def actual_withdraw(*, actual: Actual, by: User | None) -> None:
+    """Remove a value, keeping it in the value history; like :func:`actual_store`, it checks no permission."""
     _keep_in_history(actual, replaced_by=by, replaced_at=timezone.now())
     actual.delete()

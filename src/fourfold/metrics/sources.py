@@ -184,19 +184,27 @@ def load_mapping(path: Path) -> SourceMapping:
     Every mistake Pydantic finds is listed, each with where it is in the file.
     """
     try:
-        document = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except OSError as error:
         raise SourceError(f"cannot read the mapping {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise SourceError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(document, dict):
-        raise SourceError(f"{path} must be a mapping with a 'tables:' key")
-    base_dir = path.parent / document.pop("base_dir", ".")
+    return parse_mapping(text, base_dir=path.parent, name=str(path))
+
+
+def parse_mapping(text: str, *, base_dir: Path, name: str = "the mapping") -> SourceMapping:
+    """A mapping from its YAML text (as saved with an organisation's data source); relative paths start
+    from ``base_dir``, or from the document's own ``base_dir`` taken relative to it."""
     try:
-        return SourceMapping.model_validate({**document, "base_dir": base_dir})
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SourceError(f"{name} is not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise SourceError(f"{name} must be a mapping with a 'tables:' key")
+    folder = base_dir / document.pop("base_dir", ".")
+    try:
+        return SourceMapping.model_validate({**document, "base_dir": folder})
     except ValidationError as error:
         lines = [f"- {_described(problem)}" for problem in error.errors()]
-        raise SourceError(f"{path} is not a valid source mapping:\n" + "\n".join(lines)) from None
+        raise SourceError(f"{name} is not a valid source mapping:\n" + "\n".join(lines)) from None
 
 
 def _described(problem: ErrorDetails) -> str:

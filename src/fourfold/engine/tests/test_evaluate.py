@@ -304,3 +304,46 @@ def test_the_batch_path_judges_progress_targets_like_the_explained_path():
     monthly = scores.views[Frequency.MONTHLY]
     june = [period.key for period in monthly.periods].index("2026-06")
     assert monthly.kpis.score[0, june] == pytest.approx(9.0)
+
+
+def test_a_value_from_too_few_responses_is_scored_but_flagged_and_explained():
+    nps = kpi("nps", targets=(TargetSetting(JAN, target=40, red_flag=20),))
+    period = CALENDAR.parse("2026-03")
+    store = {"nps": {period.key: PeriodValue(period, 30.0, sample_size=12, margin_of_error=27.5, small_sample=True)}}
+    _, kpis = result_of(card(nps), store, "2026-03")
+    result = kpis["nps"]
+    assert result.score == pytest.approx(5.0)  # halfway between 20 and 40: scored as any value, but not trusted
+    assert result.to_dict()["small_sample"] is True
+    assert result.explanation().endswith(
+        "Caution: this value rests on only 12 responses, with a margin of error of ±27.5, too few to be sure of it."
+    )
+
+
+def test_a_quarter_combining_a_thin_month_keeps_the_flag_and_sums_the_responses():
+    csat = kpi("csat", aggregation=Aggregation.RATIO, unit=UnitKind.PERCENT)
+    months = [CALENDAR.parse(key) for key in ("2026-01", "2026-02", "2026-03")]
+    answers = [(80, 100, False), (9, 12, True), (150, 200, False)]
+    store = {
+        "csat": {
+            month.key: PeriodValue(month, 100 * top / n, top, n, sample_size=n, small_sample=thin)
+            for month, (top, n, thin) in zip(months, answers, strict=True)
+        }
+    }
+    _, kpis = result_of(card(csat), store, "2026-Q1")
+    value = kpis["csat"].actual
+    assert value.value == pytest.approx(100 * 239 / 312)  # (80 + 9 + 150) / (100 + 12 + 200)
+    assert (value.sample_size, value.margin_of_error, value.small_sample) == (312, None, True)
+    assert (
+        kpis["csat"]
+        .explanation()
+        .endswith("Caution: the value for 2026-02 rests on too few responses to be sure of it (312 responses in all).")
+    )
+
+
+def test_enough_responses_add_no_caution():
+    nps = kpi("nps", targets=(TargetSetting(JAN, target=40, red_flag=20),))
+    period = CALENDAR.parse("2026-03")
+    store = {"nps": {period.key: PeriodValue(period, 30.0, sample_size=400, margin_of_error=6.1)}}
+    _, kpis = result_of(card(nps), store, "2026-03")
+    assert "Caution" not in kpis["nps"].explanation()
+    assert kpis["nps"].to_dict()["small_sample"] is False
