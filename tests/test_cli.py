@@ -17,7 +17,10 @@ FOURFOLD = str(Path(sys.executable).parent / "fourfold")
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["setup"], ["demo"], ["manage"], ["score"], ["demo-data"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["serve"], ["setup"], ["demo"], ["manage"], ["score"], ["demo-data"], ["compute"], ["worker"], ["sources"]],
+)
 def test_every_command_has_help(command):
     result = subprocess.run(
         [FOURFOLD, *command, "--help"], capture_output=True, text=True, check=False, env={**os.environ, "DEBUG": "1"}

@@ -224,6 +224,13 @@ def demo_data(
     ),
     customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 10_000,
     orders: Annotated[int, typer.Option(min=0, help="Number of orders.")] = 100_000,
+    survey_responses: Annotated[
+        int | None,
+        typer.Option(min=0, help="Number of survey answers. Default: about 0.55 per customer (NPS, CSAT, CES, staff)."),
+    ] = None,
+    tickets: Annotated[
+        int | None, typer.Option(min=0, help="Number of support tickets. Default: half a ticket per customer.")
+    ] = None,
     months: Annotated[int, typer.Option(min=1, help="Months of data, ending with --end.")] = 36,
     end: Annotated[
         str | None, typer.Option(help="The last month, as YYYY-MM. Default: the month before the current one.")
@@ -249,7 +256,15 @@ def demo_data(
         except ValueError:
             raise fail(f"--end must be a month like 2026-10, got {end!r}") from None
     dataset = generate_dataset(
-        out, end=last_month, customers=customers, orders=orders, months=months, seed=seed, bad_rows=bad_rows
+        out,
+        end=last_month,
+        customers=customers,
+        orders=orders,
+        months=months,
+        seed=seed,
+        bad_rows=bad_rows,
+        survey_responses=survey_responses,
+        tickets=tickets,
     )
     listing = Table("table", "rows", "size")
     for written in dataset.tables:
@@ -378,6 +393,276 @@ def metrics_run(
     pyarrow.csv.write_csv(result, out)
     elapsed = time.perf_counter() - started
     typer.echo(f"Wrote {result.num_rows} rows for {len(keys)} KPIs to {out} in {elapsed:.1f} s.")
+
+
+@app.command("compute")
+def compute_command(
+    organisation: Annotated[
+        list[str] | None, typer.Option("--org", help="Organisation slug (repeatable). Default: every one.")
+    ] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this data source, by name (repeatable).")] = None,
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="Only KPIs with this key (repeatable).")] = None,
+    period_from: Annotated[str, typer.Option("--from", help="First period, e.g. 2025-01 or 2025-Q1.")] = "",
+    period_to: Annotated[
+        str, typer.Option("--to", help="Last period. Default: the last one of each KPI's frequency that has ended.")
+    ] = "",
+    backend: Annotated[
+        Literal["duckdb", "postgres", "spark"] | None,
+        typer.Option(help="Compute on this backend instead of each source's own."),
+    ] = None,
+    changed_only: Annotated[
+        bool, typer.Option("--changed-only", help="Only the periods whose raw rows changed since the last run.")
+    ] = False,
+    enqueue: Annotated[
+        bool, typer.Option("--enqueue", help="Queue the computation for `fourfold worker` instead of running it here.")
+    ] = False,
+) -> None:
+    """Compute KPIs from raw data into KPI values with their lineage (see docs/computed-kpis.md).
+
+    Each data source is one run, all or nothing: bad rows stop it before anything is written, and a rerun
+    on the same data changes nothing.
+    """
+    start_django()
+    from django.core.exceptions import ValidationError
+    from rich.console import Console
+
+    from fourfold.audit.context import ChangeSource, audit_context
+    from fourfold.computed.models import ComputationRun
+    from fourfold.computed.services import computation_run, schedule_computation
+    from fourfold.strategy.models import Organisation
+
+    console = Console(highlight=False)
+    organisations = list(Organisation.objects.filter(data_sources__computed_kpis__isnull=False).distinct())
+    if organisation:
+        found = {item.slug: item for item in Organisation.objects.filter(slug__in=organisation)}
+        unknown = sorted(set(organisation) - found.keys())
+        if unknown:
+            raise fail(f"no organisation {', '.join(unknown)}; see `fourfold manage shell` or the admin for slugs")
+        organisations = [found[slug] for slug in organisation]
+    if not organisations:
+        raise fail("no organisation has computed KPIs yet; bind one with `fourfold sources bind`")
+    if enqueue:
+        for item in organisations:
+            task_id = schedule_computation(
+                organisation=item, changed_only=changed_only, period_from=period_from, period_to=period_to
+            )
+            console.print(f"Queued the computation of {item.name} (task {task_id}); `fourfold worker` runs it.")
+        return
+    failed = False
+    with audit_context(actor=None, source=ChangeSource.CLI, reason="fourfold compute"), _RichProgress(console) as bar:
+        for item in organisations:
+            sources = item.data_sources.filter(name__in=source) if source else None
+            try:
+                runs = computation_run(
+                    organisation=item,
+                    by=None,
+                    trigger=ComputationRun.Trigger.CLI,
+                    sources=sources,
+                    kpi_keys=kpi or (),
+                    period_from=period_from,
+                    period_to=period_to,
+                    backend=backend or "",
+                    changed_only=changed_only,
+                    progress=bar,
+                )
+            except ValidationError as error:
+                raise fail(" ".join(error.messages)) from None
+            for run in runs:
+                failed |= run.status == ComputationRun.Status.FAILED
+                _print_run(console, item.name, run)
+    if failed:
+        raise typer.Exit(code=2)
+
+
+class _RichProgress:
+    """A computation's stages as a progress bar on the terminal."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        )
+        self._task: Any = None
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def stage(self, description: str, total: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=self._progress.tasks[-1].total)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+
+def _print_run(console: Any, organisation: str, run: Any) -> None:
+    """One run's outcome: what was written, what had no data and why, or what went wrong."""
+    took = f"{run.seconds:.1f} s, " if run.seconds is not None else ""
+    where = f"{organisation} / {run.source_name}"
+    if run.status == "failed":
+        console.print(f"[red]{where}: failed[/red] ({took}run {run.id})")
+        console.print(run.message, markup=False, soft_wrap=True)
+        return
+    counts = (
+        f"{run.values_created} values created, {run.values_changed} changed, "
+        f"{run.values_unchanged} unchanged, {run.values_withdrawn} withdrawn"
+    )
+    console.print(f"{where}: {counts} ({took}run {run.id})", markup=False, soft_wrap=True)
+    for table, rows in sorted(run.rows_skipped.items()):
+        console.print(f"  {table}: left out {rows} invalid rows", markup=False)
+    for note in run.notes[:10]:
+        console.print(f"  no value for {note['kpi']} {note['period']}: {note['reason']}", markup=False, soft_wrap=True)
+    if len(run.notes) > 10:
+        console.print(f"  … and {len(run.notes) - 10} more periods without a value (see the run in the web)")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run what is queued now, then stop.")] = False,
+) -> None:
+    """Run background tasks (scheduled computations, reminders, reports) until stopped."""
+    start_django()
+    from django.core.management import call_command
+
+    migrate_database()
+    options = ["--batch", "--no-startup-delay"] if once else []
+    call_command("db_worker", "--queue-name", "default", *options)
+
+
+sources_app = typer.Typer(
+    help="Where an organisation's raw data comes from, and which KPIs are computed from it.", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
+
+
+def acting_admin(username: str) -> Any:
+    """The user a configuration command acts as (``--as``): its permissions are checked and it is audited."""
+    from fourfold.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise fail(f"no active user {username!r}")
+    return user
+
+
+@sources_app.command("list")
+def sources_list(
+    organisation: Annotated[str | None, typer.Option("--org", help="Organisation slug. Default: every one.")] = None,
+) -> None:
+    """List data sources with the KPIs computed from each and their last run."""
+    start_django()
+    from rich.console import Console
+    from rich.table import Table
+
+    from fourfold.computed.selectors import sources_with_latest_runs
+
+    table = Table("organisation", "source", "kind", "location", "KPIs", "last run")
+    for summary in sources_with_latest_runs(organisation_slug=organisation):
+        item, latest = summary.source, summary.latest
+        last = "never" if latest is None else f"{latest.started_at:%Y-%m-%d %H:%M} {latest.get_status_display()}"
+        table.add_row(
+            item.organisation.name, item.name, item.get_kind_display(), item.location, str(summary.kpis), last
+        )
+    Console(highlight=False).print(table)
+
+
+@sources_app.command("add")
+def sources_add(
+    organisation: Annotated[str, typer.Option("--org", help="Organisation slug.")],
+    name: Annotated[str, typer.Option(help="A name for the source, e.g. Warehouse.")],
+    acting: Annotated[str, typer.Option("--as", help="Your username (an organisation admin).")],
+    folder: Annotated[
+        Path | None, typer.Option(help="A folder of canonical files (orders.parquet, customers.csv…).")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="A source mapping (YAML); see docs/metrics-data.md.")] = None,
+    definitions: Annotated[Path | None, typer.Option(help="Your own KPI definitions (YAML) to add.")] = None,
+    backend: Annotated[Literal["duckdb", "postgres", "spark"], typer.Option(help="Where to compute.")] = "duckdb",
+    skip_invalid_rows: Annotated[
+        bool, typer.Option("--skip-invalid-rows", help="Report and leave out bad rows instead of stopping.")
+    ] = False,
+) -> None:
+    """Add a data source to an organisation."""
+    start_django()
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from fourfold.audit.context import ChangeSource, audit_context
+    from fourfold.computed.models import DataSource
+    from fourfold.computed.services import data_source_create
+    from fourfold.strategy.models import Organisation
+
+    if (folder is None) == (mapping is None):
+        raise fail("give either --folder or --mapping")
+    found = Organisation.objects.filter(slug=organisation).first()
+    if found is None:
+        raise fail(f"no organisation {organisation!r}")
+    user = acting_admin(acting)
+    location = (folder or mapping.parent).resolve()  # type: ignore[union-attr]
+    try:
+        with audit_context(actor=user, source=ChangeSource.CLI, reason="fourfold sources add"):
+            data_source_create(
+                by=user,
+                organisation=found,
+                name=name,
+                location=str(location),
+                kind=DataSource.Kind.FOLDER if folder else DataSource.Kind.MAPPING,
+                mapping=mapping.read_text() if mapping else "",
+                definitions=definitions.read_text() if definitions else "",
+                backend=backend,
+                skip_invalid_rows=skip_invalid_rows,
+            )
+    except (ValidationError, PermissionDenied) as error:
+        raise fail(_described_validation(error)) from None
+    typer.echo(f"Added the data source {name!r} to {found.name}.")
+
+
+@sources_app.command("bind")
+def sources_bind(
+    organisation: Annotated[str, typer.Option("--org", help="Organisation slug.")],
+    scorecard: Annotated[str, typer.Option(help="The scorecard's name.")],
+    kpi: Annotated[str, typer.Option("--kpi", help="The KPI's key on that scorecard.")],
+    source: Annotated[str, typer.Option(help="The data source's name.")],
+    metric: Annotated[str, typer.Option(help="The definition to compute, e.g. nps (see docs/kpi-library.md).")],
+    acting: Annotated[str, typer.Option("--as", help="Your username (an editor of the scorecard).")],
+    segment_by: Annotated[str, typer.Option(help="A dimension to take one segment of, e.g. segment.")] = "",
+    segment: Annotated[str, typer.Option(help="That segment, e.g. Enterprise.")] = "",
+) -> None:
+    """Compute a KPI from a data source, as one metric of the library or of the source's own definitions."""
+    start_django()
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from fourfold.audit.context import ChangeSource, audit_context
+    from fourfold.computed.models import DataSource
+    from fourfold.computed.services import computed_kpi_set
+    from fourfold.measures.models import Kpi
+
+    user = acting_admin(acting)
+    target = Kpi.objects.filter(scorecard__organisation__slug=organisation, scorecard__name=scorecard, key=kpi).first()
+    if target is None:
+        raise fail(f"no KPI {kpi!r} on a scorecard {scorecard!r} of {organisation!r}")
+    data_source = DataSource.objects.filter(organisation__slug=organisation, name=source).first()
+    if data_source is None:
+        raise fail(f"no data source {source!r} in {organisation!r}; add one with `fourfold sources add`")
+    try:
+        with audit_context(actor=user, source=ChangeSource.CLI, reason="fourfold sources bind"):
+            computed_kpi_set(
+                by=user, kpi=target, source=data_source, metric=metric, segment_by=segment_by, segment=segment
+            )
+    except (ValidationError, PermissionDenied) as error:
+        raise fail(_described_validation(error)) from None
+    typer.echo(f"{target.name} is now computed as {metric}; run `fourfold compute --org {organisation}`.")
+
+
+def _described_validation(error: Any) -> str:
+    """A Django validation error as lines of ``field: message``."""
+    if hasattr(error, "message_dict"):
+        return "\n".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+    return " ".join(getattr(error, "messages", [str(error)]))
 
 
 def ensure_secret_key(data_dir: Path) -> None:

@@ -186,9 +186,9 @@ def check_binding(binding: ComputedKpi, definitions: Definitions) -> None:
         }
     elif kpi.aggregation != metric.aggregation:
         errors["metric"] = _(
-            "%(metric)s combines periods by %(way)s; set the KPI's “periods combine by” to the same, so that "
-            "a quarter or a year to date is computed correctly."
-        ) % {"metric": binding.metric, "way": metric.aggregation}
+            "%(metric)s combines periods by “%(way)s”; set the KPI's “Periods combine by” to it, so that a "
+            "quarter or a year to date is computed correctly."
+        ) % {"metric": binding.metric, "way": Kpi.Aggregation(metric.aggregation).label}
     if Frequency(kpi.frequency) not in GRAINS:
         errors["metric"] = _("Weekly KPIs cannot be computed; computed KPIs are monthly, quarterly or yearly.")
     fixed = fixed_split(binding.metric, definitions)

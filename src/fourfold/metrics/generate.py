@@ -20,7 +20,7 @@ validation finds exactly those.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,10 @@ DEPARTMENT_SHARE = (0.20, 0.08, 0.25, 0.25, 0.07, 0.15)
 DEPARTMENT_ATTRITION = (0.22, 0.15, 0.25, 0.10, 0.08, 0.12)
 """Share of a department's staff leaving in a year."""
 COURSES = 25
+
+TICKETS_PER_CUSTOMER = 0.5
+NPS_ANSWERS_PER_CUSTOMER = 0.3
+"""Unless the sizes are given: half a ticket and three tenths of an NPS answer per customer (at least 20 each)."""
 
 PLATFORMS = ("LinkedIn", "Instagram", "Facebook", "X", "YouTube")
 PLATFORM_REACH = (0.5, 0.9, 0.7, 0.4, 0.3)
@@ -513,10 +517,9 @@ class _Tickets:
 
 
 def _support_tickets(
-    rng: np.random.Generator, calendar: _Calendar, customers: _Customers, customer_ids: _Column
+    rng: np.random.Generator, calendar: _Calendar, customers: _Customers, customer_ids: _Column, count: int
 ) -> tuple[_Table, _Tickets]:
     """Tickets answered fast by phone and chat, slowly by email, resolved at once more often by phone."""
-    count = max(20, round(customers.count * 0.5))
     customer = _weighted_rows(rng, customers.active_days.astype(np.float64), count)
     day = calendar.draw(rng, customers.active_from[customer], customers.active_to[customer], count)
     opened = np.sort(_timestamps(day, _seconds_into_day(rng, count)))
@@ -642,10 +645,22 @@ class _Answers:
     respondent: Array
     group: Array
 
+    def __len__(self) -> int:
+        return len(self.kind)
 
-def _nps_answers(rng: np.random.Generator, calendar: _Calendar, customers: _Customers) -> _Answers:
-    """NPS from three customers in ten, while subscribed; scores improve a little over the window."""
-    count = max(20, round(customers.count * 0.3))
+    @classmethod
+    def joined(cls, parts: tuple[_Answers, ...]) -> _Answers:
+        """The answers of several parts, one after the other."""
+        return cls(*(np.concatenate([getattr(part, field.name) for part in parts]) for field in fields(cls)))
+
+    def take(self, rows: Array) -> _Answers:
+        """The answers at ``rows``."""
+        return _Answers(*(getattr(self, field.name)[rows] for field in fields(self)))
+
+
+def _nps_answers(rng: np.random.Generator, calendar: _Calendar, customers: _Customers, count: int) -> _Answers:
+    """NPS answers from subscribed customers, the longer subscribed the likelier (and a customer may answer more
+    than once); scores improve a little over the window."""
     customer = _weighted_rows(rng, customers.active_days.astype(np.float64), count)
     day = calendar.draw(rng, customers.active_from[customer], customers.active_to[customer], count)
     segment = customers.segment[customer]
@@ -707,17 +722,36 @@ def _survey_responses(
     tickets: _Tickets,
     staff: _Staff,
     employee_ids: _Column,
+    total: int | None,
 ) -> _Table:
-    """Every survey's answers in the order they were given, a tenth of them with a comment."""
-    parts = (
-        _nps_answers(rng, calendar, customers),
-        _ticket_answers(rng, calendar, customers, tickets),
-        _employee_answers(rng, calendar, staff, customers.count),
-    )
-    kind, score, submitted_at, respondent, group = (
-        np.concatenate([getattr(part, field) for part in parts])
-        for field in ("kind", "score", "submitted_at", "respondent", "group")
-    )
+    """Every survey's answers in the order they were given, a tenth of them with a comment.
+
+    CSAT and CES answers follow resolved tickets and employee NPS the quarterly pulse, so their numbers come
+    from the tickets and the staff. NPS answers are three tenths of the customers unless ``total`` sets the
+    total: then they make up what the others leave (customers answering more often), and never fall below
+    their usual share of the answers (nor below 20), the others being thinned at random when the total is small.
+    """
+    usual_nps = max(20, round(customers.count * NPS_ANSWERS_PER_CUSTOMER))
+    if total is None:
+        answers = _Answers.joined(
+            (
+                _nps_answers(rng, calendar, customers, usual_nps),
+                _ticket_answers(rng, calendar, customers, tickets),
+                _employee_answers(rng, calendar, staff, customers.count),
+            )
+        )
+    else:
+        others = _Answers.joined(
+            (
+                _ticket_answers(rng, calendar, customers, tickets),
+                _employee_answers(rng, calendar, staff, customers.count),
+            )
+        )
+        usual_share = usual_nps / (usual_nps + len(others))
+        nps_count = max(total - len(others), round(total * usual_share), min(total, 20))
+        kept = np.sort(rng.choice(len(others), total - nps_count, replace=False))
+        answers = _Answers.joined((_nps_answers(rng, calendar, customers, nps_count), others.take(kept)))
+    kind, score, submitted_at, respondent, group = (getattr(answers, field.name) for field in fields(_Answers))
     scale_max = np.asarray((10, 5, 7, 10))[kind]  # in the order of SURVEY_KINDS
     everyone = slice(None)
     respondent_ids = pa.concat_arrays([customer_ids.arrow(everyone), employee_ids.arrow(everyone)])
@@ -876,16 +910,22 @@ def generate_dataset(
     months: int = 36,
     seed: int = 0,
     bad_rows: bool = False,
+    survey_responses: int | None = None,
+    tickets: int | None = None,
 ) -> GeneratedDataset:
     """Write every canonical table as ``<table>.parquet`` in ``directory``, for ``months`` months to ``end``.
 
     ``end`` is any day of the last month. The other tables grow with the number of customers: half a
     ticket, three tenths of an NPS answer and a twentieth of a review per customer, an employee per 200
     customers (at least 40), and so on; a fifth of the customers signed up before the first month.
-    ``bad_rows`` spoils a few rows in known ways; :attr:`GeneratedDataset.injected` lists them.
+    ``tickets`` and ``survey_responses`` set those two tables' rows instead, for a data set as busy as a
+    given company's; the survey answers keep following the tickets and the staff, NPS answers making up the
+    rest. ``bad_rows`` spoils a few rows in known ways; :attr:`GeneratedDataset.injected` lists them.
     """
     if customers < 1 or orders < 0 or months < 1:
         raise ValueError("a data set needs at least one customer and one month, and no negative count of orders")
+    if (survey_responses is not None and survey_responses < 0) or (tickets is not None and tickets < 0):
+        raise ValueError("a data set cannot have a negative count of survey responses or tickets")
     started = time.perf_counter()
     directory.mkdir(parents=True, exist_ok=True)
     calendar = _Calendar.ending(end, months)
@@ -896,7 +936,8 @@ def generate_dataset(
     customer_table, subscriptions, base = _customers_and_subscriptions(rng["customers"], calendar, customer_ids)
     products, launch = _products(rng["products"], calendar, 30 + customers // 10_000)
     order_table, buyer, order_day, amount = _orders(rng["orders"], calendar, base, customer_ids, launch, orders)
-    ticket_table, tickets = _support_tickets(rng["support_tickets"], calendar, base, customer_ids)
+    ticket_count = max(20, round(customers * TICKETS_PER_CUSTOMER)) if tickets is None else tickets
+    ticket_table, ticket_facts = _support_tickets(rng["support_tickets"], calendar, base, customer_ids, ticket_count)
     staff_count = max(40, customers // 200)
     employee_ids = _ids("E", np.arange(1, staff_count + 1), staff_count)
     employee_table, staff = _employees(rng["employees"], calendar, employee_ids)
@@ -908,7 +949,7 @@ def generate_dataset(
         "leads": _leads(rng["leads"], calendar, base, customer_ids),
         "market_totals": _market_totals(rng["market_totals"], calendar, base.segment[buyer], order_day, amount),
         "survey_responses": _survey_responses(
-            rng["survey_responses"], calendar, base, customer_ids, tickets, staff, employee_ids
+            rng["survey_responses"], calendar, base, customer_ids, ticket_facts, staff, employee_ids, survey_responses
         ),
         "support_tickets": ticket_table,
         "employees": employee_table,

@@ -326,7 +326,7 @@ def test_period_bounds_choose_what_is_computed(setup):
             {"unit": "currency", "currency_code": "USD", "aggregation": "average"},
             {"metric": "revenue"},
             "metric",
-            "combines periods by sum",
+            "combines periods by “Sum”",
         ),
         (
             {"unit": "currency", "currency_code": "USD", "aggregation": "sum", "frequency": "weekly"},

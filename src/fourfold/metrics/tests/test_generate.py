@@ -92,6 +92,47 @@ def test_every_table_passes_validation(dataset):
     assert all(report.ok and report.rows_kept == report.rows_read for report in loaded.reports.values())
 
 
+@pytest.mark.parametrize(("survey_responses", "tickets"), [(2_000, 900), (150, 30), (0, 0)])
+def test_survey_responses_and_tickets_come_in_the_numbers_asked(tmp_path, survey_responses, tickets):
+    dataset = generate_dataset(
+        tmp_path,
+        end=END,
+        customers=CUSTOMERS,
+        orders=ORDERS,
+        months=MONTHS,
+        seed=3,
+        survey_responses=survey_responses,
+        tickets=tickets,
+    )
+    rows = {table.name: table.rows for table in dataset.tables}
+    assert (rows["survey_responses"], rows["support_tickets"]) == (survey_responses, tickets)
+    assert (rows["customers"], rows["orders"]) == (CUSTOMERS, ORDERS)
+    loaded = load_directory(dataset.directory)
+    assert all(report.ok for report in loaded.reports.values())
+
+
+def test_a_survey_total_keeps_the_ticket_and_staff_answers_and_makes_up_the_rest_with_nps(tmp_path):
+    def kinds(folder, **sizes):
+        dataset = generate_dataset(folder, end=END, customers=CUSTOMERS, orders=ORDERS, months=MONTHS, seed=3, **sizes)
+        answers = read(dataset, "survey_responses").column("survey_kind").to_pylist()
+        return {kind: answers.count(kind) for kind in ("nps", "csat", "ces", "employee")}
+
+    usual = kinds(tmp_path / "usual", tickets=600)
+    more = kinds(tmp_path / "more", tickets=600, survey_responses=3 * sum(usual.values()))
+    fewer = kinds(tmp_path / "fewer", tickets=600, survey_responses=sum(usual.values()) // 4)
+    assert usual["nps"] == round(CUSTOMERS * 0.3)
+    assert more["nps"] == 3 * sum(usual.values()) - (more["csat"] + more["ces"] + more["employee"])
+    assert more["csat"] + more["ces"] == pytest.approx(usual["csat"] + usual["ces"], rel=0.15)  # from the tickets
+    assert more["employee"] == pytest.approx(usual["employee"], rel=0.25)  # from the staff
+    assert fewer["nps"] / sum(fewer.values()) == pytest.approx(usual["nps"] / sum(usual.values()), abs=0.01)
+    assert all(count > 0 for count in fewer.values())
+
+
+def test_the_sizes_cannot_be_negative(tmp_path):
+    with pytest.raises(ValueError, match="negative count of survey responses or tickets"):
+        generate_dataset(tmp_path, end=END, customers=CUSTOMERS, tickets=-1)
+
+
 def test_bad_rows_are_found_by_validation_exactly_where_they_were_put(tmp_path):
     spoilt = generate(tmp_path, bad_rows=True)
     loaded = load_directory(spoilt.directory, on_error="skip")
@@ -126,6 +167,16 @@ def test_the_command_says_what_it_wrote(tmp_path):
     assert "3 months to 2026-10, seed 42." in result.output
     assert re.search(r"│ orders +│ 300 +│", result.output)
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(f"{name}.parquet" for name in TABLES)
+
+
+def test_the_command_writes_the_survey_responses_and_tickets_asked(tmp_path):
+    options = ["--customers", "50", "--orders", "300", "--survey-responses", "120", "--tickets", "40"]
+    result = CliRunner().invoke(
+        app, ["demo-data", *options, "--months", "3", "--end", "2026-10", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"│ survey_responses +│ 120 +│", result.output)
+    assert re.search(r"│ support_tickets +│ 40 +│", result.output)
 
 
 def test_the_command_refuses_a_month_it_cannot_read(tmp_path):
