@@ -45,12 +45,30 @@ def migrate_database() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def run_gunicorn(*, host: str, port: int, workers: int) -> None:
-    """Serve the WSGI app with gunicorn; static files come from whitenoise, collected first."""
+def run_gunicorn(*, host: str, port: int, workers: int, with_worker: bool = False) -> None:
+    """Serve the WSGI app with gunicorn; static files come from whitenoise, collected first.
+
+    ``with_worker`` also runs ``fourfold worker`` for as long as the server runs, so a one-machine install
+    (and the demo) runs background tasks without a second command.
+    """
+    import atexit
+    import subprocess
+    import sys
+
     from django.core.management import call_command
     from gunicorn.app.base import BaseApplication
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    if with_worker:
+        background = subprocess.Popen([sys.executable, "-m", "fourfold.cli", "worker"])
+        server = os.getpid()
+
+        def stop_worker() -> None:
+            # Only the server stops it: gunicorn's forked workers inherit this handler when they exit.
+            if os.getpid() == server:
+                background.terminate()
+
+        atexit.register(stop_worker)
     from fourfold.wsgi import application
 
     class FourfoldServer(BaseApplication):  # type: ignore[misc]
@@ -72,12 +90,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 to accept outside connections.")] = "127.0.0.1",
     workers: Annotated[int, typer.Option(min=1, help="gunicorn worker processes.")] = 2,
     migrate: Annotated[bool, typer.Option(help="Apply pending migrations before serving.")] = True,
+    worker: Annotated[
+        bool, typer.Option("--worker", help="Also run the background-task worker (one-machine installs).")
+    ] = False,
 ) -> None:
     """Run the production web server (gunicorn, static files by whitenoise)."""
     start_django()
     if migrate:
         migrate_database()
-    run_gunicorn(host=host, port=port, workers=workers)
+    run_gunicorn(host=host, port=port, workers=workers, with_worker=worker)
 
 
 @app.command()
@@ -141,7 +162,7 @@ def demo(
         result = load_demo()
     typer.echo(result.summary())
     if serve:
-        run_gunicorn(host="127.0.0.1", port=port, workers=2)
+        run_gunicorn(host="127.0.0.1", port=port, workers=2, with_worker=True)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})

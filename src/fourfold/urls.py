@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("fourfold.strategy.urls")),
     path("", include("fourfold.measures.urls")),
     path("", include("fourfold.audit.urls")),
+    path("", include("fourfold.computed.urls")),
 ]
 
 handler403 = "fourfold.accounts.views.permission_denied"

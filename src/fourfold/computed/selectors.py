@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from fourfold.computed.models import ComputationRun, DataSource, ValueLineage
+from fourfold.computed.models import ComputationRun, ComputedKpi, DataSource, ValueLineage
 from fourfold.measures.models import Actual
+from fourfold.strategy.models import Organisation, Scorecard
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,21 @@ def lineage_of(actual: Actual) -> ValueLineage | None:
 def runs_of_organisation(organisation_id: int, *, limit: int = 50) -> QuerySet[ComputationRun]:
     """The newest runs of an organisation, newest first."""
     return ComputationRun.objects.filter(organisation_id=organisation_id).order_by("-started_at")[:limit]
+
+
+def bindings_of_organisation(organisation: Organisation) -> QuerySet[ComputedKpi]:
+    """Every computed KPI of the organisation with its scorecard and source."""
+    return (
+        ComputedKpi.objects.filter(kpi__scorecard__organisation=organisation)
+        .select_related("kpi__scorecard", "source")
+        .order_by("kpi__scorecard__name", "kpi__name")
+    )
+
+
+def lineages_of_run(run: ComputationRun, *, scorecards: QuerySet[Scorecard]) -> QuerySet[ValueLineage]:
+    """The values a run wrote that are still its own, on the given scorecards, by KPI and period."""
+    return (
+        ValueLineage.objects.filter(run=run, actual__kpi__scorecard__in=scorecards)
+        .select_related("actual__kpi__scorecard")
+        .order_by("actual__kpi__scorecard__name", "actual__kpi__name", "actual__period_start")
+    )

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from fourfold.accounts.models import User
 from fourfold.measures.models import Actual, ActualRevision, Kpi, KpiTarget
+
+if TYPE_CHECKING:
+    from fourfold.computed.models import ComputedKpi
 
 
 def target_in_effect(settings_oldest_first: Sequence[KpiTarget], period_start: date) -> KpiTarget | None:
@@ -47,8 +51,8 @@ def latest_actuals_by_kpi(kpi_ids: Iterable[int]) -> dict[int, Actual]:
 
 
 def actuals_for_kpi(kpi: Kpi) -> QuerySet[Actual]:
-    """A KPI's values, newest period first, with who entered them."""
-    return kpi.actuals.select_related("entered_by").order_by("-period_start")
+    """A KPI's values, newest period first, with who entered them and, for computed ones, their lineage."""
+    return kpi.actuals.select_related("entered_by", "lineage__run").order_by("-period_start")
 
 
 def value_history_for_kpi(kpi: Kpi) -> QuerySet[ActualRevision]:
@@ -69,3 +73,10 @@ def kpis_updated_by(user: User | AnonymousUser) -> QuerySet[Kpi]:
         .distinct()
         .order_by("scorecard__name", "name")
     )
+
+
+def computation_of(kpi: Kpi) -> ComputedKpi | None:
+    """How a computed KPI is computed (metric, segment, source), or ``None`` for a KPI entered otherwise."""
+    from fourfold.computed.models import ComputedKpi
+
+    return ComputedKpi.objects.select_related("source").filter(kpi=kpi).first()

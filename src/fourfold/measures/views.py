@@ -24,7 +24,7 @@ from fourfold.http import acting_user
 from fourfold.measures.forms import ActualForm, TargetForm
 from fourfold.measures.models import Kpi
 from fourfold.measures.scoring import kpi_history
-from fourfold.measures.selectors import actuals_for_kpi, target_in_effect, value_history_for_kpi
+from fourfold.measures.selectors import actuals_for_kpi, computation_of, target_in_effect, value_history_for_kpi
 from fourfold.measures.services import actual_record, kpi_target_set
 
 
@@ -62,6 +62,7 @@ def _render_kpi(
         "measures/kpi_detail.html",
         {
             "kpi": kpi,
+            "computation": computation_of(kpi),
             "scorecard": kpi.scorecard,
             "selected": None if selected is None else results[selected.key],
             "selected_period": selected,

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from fourfold.cli import app
 from fourfold.computed.models import ComputationRun, ComputedKpi
-from fourfold.computed.tests.test_services import ORDERS, new_kpi, write_data
+from fourfold.computed.tests.rawdata import ORDERS, new_kpi, write_data
 from fourfold.measures.models import Actual
 
 runner = CliRunner()
