@@ -188,9 +188,9 @@ def compile_kpis(
     if unknown:
         raise ValueError(f"unknown KPI {', '.join(unknown)}")
     grid = PeriodGrid(grain, fiscal_year_start_month)
-    compiler = _Compiler(definitions, tables, grid, by, end, chosen)
     lowest = None if start is None else grid.first_period_from(start)
     highest = None if end is None else grid.number_of(end)
+    compiler = _Compiler(definitions, tables, grid, by, end, chosen, lowest)
     results = [compiler.result(key, lowest, highest) for key in chosen]
     if not results:
         raise ValueError("no KPIs to compute")
@@ -236,6 +236,46 @@ def kpis_splittable_by(definitions: Definitions, dimension: str) -> list[str]:
     ]
 
 
+def _periods_needed(
+    definitions: Definitions, keys: Collection[str], lowest: int | None, grid: PeriodGrid
+) -> dict[str, int | None]:
+    """The first period of each KPI's frame that a computation from period ``lowest`` needs; ``None``: all.
+
+    A KPI asked for needs its own periods from ``lowest``; one it is computed from may need earlier ones: a
+    growth rate the period compared with, a year to date the year's first period, a window its width, a
+    running total everything. Reading only those rows is what makes computing the latest month cheap.
+    """
+    needs: dict[str, int | None] = {}
+
+    def need(key: str, first: int | None) -> None:
+        if key not in definitions:
+            return
+        if key in needs:
+            known = needs[key]
+            if known is None or (first is not None and first >= known):
+                return
+            first = None if first is None else min(first, known)
+        needs[key] = first
+        kpi = definitions[key]
+        if isinstance(kpi, GrowthKpi):
+            shift = 1 if kpi.compare_to == "previous_period" else grid.per_year
+            need(kpi.of, None if first is None else first - shift)
+        elif isinstance(kpi, DerivedKpi):
+            for reference in dependencies(kpi):
+                need(reference, first)
+        elif isinstance(kpi, CumulativeKpi) and first is not None:
+            if kpi.window == "running":
+                needs[key] = None
+            elif kpi.window == "year_to_date":
+                needs[key] = first - first % grid.per_year
+            else:
+                needs[key] = first - (kpi.window - 1)
+
+    for key in keys:
+        need(key, lowest)
+    return needs
+
+
 class _Compiler:
     """Builds each KPI's frame once, so that KPIs computed from others reuse their inputs' expressions.
 
@@ -251,6 +291,7 @@ class _Compiler:
         by: str | None,
         end: datetime.date | None,
         keys: Collection[str],
+        lowest: int | None = None,
     ) -> None:
         self._definitions = definitions
         self._tables = tables
@@ -258,7 +299,13 @@ class _Compiler:
         self._by = by
         self._end = None if end is None else grid.number_of(end)
         self._frames: dict[str, ir.Table] = {}
+        self._needs = _periods_needed(definitions, keys, lowest, grid)
         self._flows = _FlowPlan(self, definitions, keys)
+
+    def needed_from(self, keys: Iterable[str]) -> int | None:
+        """The first period the frames of ``keys`` are needed from; ``None`` for all of them."""
+        needs = [self._needs.get(key) for key in keys]
+        return None if not needs or None in needs else min(need for need in needs if need is not None)
 
     def result(self, key: str, lowest: int | None, highest: int | None) -> ir.Table:
         """The KPI's rows in the columns of :data:`RESULT_SCHEMA`, for the periods asked for."""
@@ -279,6 +326,16 @@ class _Compiler:
         if key not in self._frames:
             self._frames[key] = self._build(key)
         return self._frames[key]
+
+    @property
+    def tables(self) -> Mapping[str, ir.Table]:
+        """The tables the KPIs are computed from, by name."""
+        return self._tables
+
+    @property
+    def definitions(self) -> Definitions:
+        """The definitions being compiled."""
+        return self._definitions
 
     def problem(self, key: str, field: str, message: str) -> DefinitionError:
         """A definition that does not fit the tables, located in its file."""
@@ -341,11 +398,11 @@ class _Compiler:
         dimension = None
         if split is not None:
             segment_field = "by" if getattr(self._definitions[key], "by", None) else "segments"
-            dimension = self._dimension_path(key, segment_field, table_name, split)
+            dimension = self.dimension_path(key, segment_field, table_name, split)
             paths[dimension] = segment_field
         flat = self._flat(key, table_name, base, paths)
         if conditions:
-            flat = flat.filter(*(self._condition(key, paths[item.column], flat, item) for item in conditions))
+            flat = flat.filter(*(self.condition(key, paths[item.column], flat, item) for item in conditions))
         selected: dict[str, ir.Value] = {name: flat[_flat_name(path)] for name, (path, _) in columns.items()}
         selected["segment"] = ibis.null("string") if dimension is None else flat[_flat_name(dimension)]
         for name, (owner, formula, value_field) in (values or {}).items():
@@ -358,7 +415,7 @@ class _Compiler:
             raise self.problem(key, field, f"no table '{name}' was given (the tables given are {given})")
         return self._tables[name]
 
-    def _dimension_path(self, key: str, field: str, table_name: str, dimension: str) -> str:
+    def dimension_path(self, key: str, field: str, table_name: str, dimension: str) -> str:
         """Where a dimension is for a table: its own column first (a ticket's channel is where it came in,
         not the customer's acquisition channel), else a column of exactly one table it refers to."""
         own = self._tables[table_name].columns
@@ -384,12 +441,12 @@ class _Compiler:
         for path, field in paths.items():
             relation, _, column = path.rpartition(".")
             if not relation:
-                self._require_column(key, field, table_name, base, column)
+                self.require_column(key, field, table_name, base, column)
                 continue
             if f"{relation}_id" not in base.columns:
                 raise self.problem(key, field, f"'{path}' needs a column {relation}_id in {table_name}")
             target = self._table(key, field, f"{relation}s")
-            self._require_column(key, field, f"{relation}s", target, column)
+            self.require_column(key, field, f"{relation}s", target, column)
             referred.setdefault(relation, set()).add(column)
         flat = base
         for relation, names in sorted(referred.items()):
@@ -401,7 +458,7 @@ class _Compiler:
             flat = flat.left_join(side, flat[f"{relation}_id"] == side[f"__{relation}__"])
         return flat
 
-    def _require_column(self, key: str, field: str, table_name: str, table: ir.Table, column: str) -> None:
+    def require_column(self, key: str, field: str, table_name: str, table: ir.Table, column: str) -> None:
         if column not in table.columns:
             known = [name for name in table.columns if not name.startswith("__")]
             close = difflib.get_close_matches(column, known, n=1)
@@ -421,7 +478,7 @@ class _Compiler:
         if "until" in rows.columns:
             self._require_type(key, f"{field}.until", rows, "until", "a date")
 
-    def _condition(self, key: str, field: str, rows: ir.Table, condition: Condition) -> ir.BooleanValue:
+    def condition(self, key: str, field: str, rows: ir.Table, condition: Condition) -> ir.BooleanValue:
         column = rows[_flat_name(condition.column)]
         operand = condition.operand
         if condition.operator == "present":
@@ -454,7 +511,7 @@ class _Compiler:
         """
 
         def number(name: str) -> ir.Value:
-            self._require_column(key, field, table_name, rows, name)
+            self.require_column(key, field, table_name, rows, name)
             column = rows[name]
             dtype = column.type()
             if dtype.is_timestamp():
@@ -470,7 +527,7 @@ class _Compiler:
             raise self.problem(key, field, f"{name} holds {dtype}, which is not a number")
 
         if isinstance(expression, Reference):
-            self._require_column(key, field, table_name, rows, expression.key)
+            self.require_column(key, field, table_name, rows, expression.key)
             if rows[expression.key].type().is_string():
                 return rows[expression.key]
         return _arithmetic(expression, number)
@@ -479,11 +536,11 @@ class _Compiler:
 
     def _measure(self, key: str, field: str, measure: Measure, split: str | None) -> ir.Table:
         """An aggregated measure: ``period``, ``segment``, ``value`` and ``n`` for each period it has."""
-        if _fusable(measure):
-            return self._flows.measure(key, field, measure, split)
+        if self._flows.handles(key, field):
+            return self._flows.measure(key, field)
         values = {"value": (key, measure.value, f"{field}.value")} if measure.value is not None else {}
         if measure.time is not None:
-            rows = self.flow_rows(key, field, measure, split, values)
+            rows = self.flow_rows(key, field, measure, split, values, needed_from=self.needed_from([key]))
         else:
             active = measure.active
             assert active is not None  # a Rows model has either time or active
@@ -492,21 +549,42 @@ class _Compiler:
                 columns["until"] = (active.until, f"{field}.active.until")
             rows = self._rows(key, field, measure.table, measure.where, split, columns, values)
             self._require_dates(key, f"{field}.active", rows)
+            rows = self._still_active(rows, self.needed_from([key]))
             spine = self._spine(rows)
             day = spine["first_day"] if active.at == "period_start" else spine["last_day"]
             rows = spine.join(rows, _active_on(rows, day))
         return _aggregate(rows, measure)
 
     def flow_rows(
-        self, key: str, field: str, rows_of: Rows, split: str | None, values: Mapping[str, tuple[str, str, str]]
+        self,
+        key: str,
+        field: str,
+        rows_of: Rows,
+        split: str | None,
+        values: Mapping[str, tuple[str, str, str]],
+        *,
+        entity: str | None = None,
+        needed_from: int | None = None,
     ) -> ir.Table:
-        """The rows of a flow with their ``period``, ``segment`` and ``values`` (see :meth:`_rows`)."""
+        """The rows of a flow with their ``period``, ``segment`` and ``values`` (see :meth:`_rows`), and the
+        ``entity`` column when one is named; only those of the periods from ``needed_from`` on, if given."""
         assert rows_of.time is not None  # a flow is placed in periods by its time
         columns = {"time": (rows_of.time, f"{field}.time")}
+        if entity is not None:
+            columns["entity"] = (entity, f"{field}.value")
         rows = self._rows(key, field, rows_of.table, rows_of.where, split, columns, values)
         self._require_type(key, f"{field}.time", rows, "time", "a date or time")
         # A row without its date belongs to no period (a lead not converted has no conversion month).
-        return rows.filter(rows["time"].notnull()).mutate(period=self._grid.number(rows["time"]))
+        rows = rows.filter(rows["time"].notnull()).mutate(period=self._grid.number(rows["time"]))
+        return rows if needed_from is None else rows.filter(rows["period"] >= needed_from)
+
+    def _still_active(self, rows: ir.Table, needed_from: int | None) -> ir.Table:
+        """Spans that can be active in a period from ``needed_from`` on: the others cannot change a number
+        that is asked for, so they are not compared with every period."""
+        if needed_from is None or "until" not in rows.columns:
+            return rows
+        first = self._grid.first_day(ibis.literal(needed_from, type="int64"))
+        return rows.filter(rows["until"].isnull() | (rows["until"] >= first))
 
     def _bounds(self, rows: ir.Table) -> ir.Table:
         """One row: the ``lowest`` and ``highest`` period of a stock, from the first ``starts`` to the last
@@ -620,7 +698,7 @@ class _Compiler:
             columns["amount"] = (population.amount, "population.amount")
         rows = self._rows(key, "population", population.table, population.where, split, columns)
         self._require_dates(key, "population", rows)
-        rows = rows.filter(rows["starts"].notnull())
+        rows = self._still_active(rows.filter(rows["starts"].notnull()), self.needed_from([key]))
         if population.amount is not None:
             rows = rows.mutate(amount=rows["amount"].cast("float64"))
         # An entity with one span of a sound amount is retained exactly when that span is active on both days;
@@ -767,6 +845,9 @@ class _Compiler:
         self._require_type(key, "score", rows, "score", "a number")
         answered = rows["score"].notnull() & rows["time"].notnull()
         rows = rows.filter(answered).mutate(period=self._grid.number(rows["time"]))
+        needed_from = self.needed_from([key])
+        if needed_from is not None:
+            rows = rows.filter(rows["period"] >= needed_from)
         score = rows["score"].cast("float64")
         if kpi.statistic == "nps":
             statistic = stats.nps_aggregates(score)
@@ -861,9 +942,30 @@ def _aggregates(rows: ir.Table, aggregate: str, column: str | None) -> tuple[ir.
     return aggregated.cast("float64"), value.count()
 
 
-def _fusable(measure: Measure) -> bool:
-    """A flow aggregated in one step can share its scan with the other flows of the same rows."""
-    return measure.time is not None and measure.at_least is None
+@dataclass(frozen=True)
+class _Member:
+    """A flow measure of one KPI, where it sits in the definition, and the split it is computed with.
+
+    ``split_path`` is where the split's values are: a column of the measure's table (a ticket's channel) or
+    of a table it refers to (``customer.segment``).
+    """
+
+    key: str
+    field: str
+    measure: Measure
+    split: str | None
+    split_path: str | None
+
+    @property
+    def referred(self) -> set[str]:
+        """The columns of referred tables the member reads (its conditions and its split), as paths."""
+        paths = {condition.column for condition in self.measure.where if "." in condition.column}
+        return paths | ({self.split_path} if self.split_path is not None and "." in self.split_path else set())
+
+    @property
+    def own_split(self) -> str | None:
+        """The split, when it is a column of the measure's own table."""
+        return self.split if self.split_path is not None and "." not in self.split_path else None
 
 
 class _FlowPlan:
@@ -874,12 +976,20 @@ class _FlowPlan:
     table again, which on ten million orders is most of a library's time; grouped, the rows are read and
     grouped by period once, with one ``(value, n)`` pair of columns per distinct aggregate. The plan is made
     before any expression is built, from the KPIs asked for and those they are computed from.
+
+    When a group counts distinct values of a key such as ``customer_id`` (active customers, repeat buyers),
+    it is aggregated in two steps, as an analyst would write it: first per period and customer, then per
+    period (and segment); the customer's columns (segment, loyalty) are joined to the first step's rows, far
+    fewer than the table's, and filters and splits by them are applied in the second step
+    (:meth:`_by_entity`). Sums, counts, minima and maxima of the same rows come out of the same first step.
     """
 
     def __init__(self, compiler: _Compiler, definitions: Definitions, keys: Collection[str]) -> None:
         self._compiler = compiler
-        self._members: dict[str, list[tuple[str, str, Measure]]] = {}
-        self._grouped: dict[str, ir.Table] = {}
+        self._members: dict[str, list[_Member]] = {}
+        self._grouped: dict[tuple[str, str | None], ir.Table] = {}
+        self._group_of: dict[tuple[str, str], tuple[str, _Member]] = {}
+        members: list[_Member] = []
         visited: set[str] = set()
 
         def visit(key: str) -> None:
@@ -889,56 +999,210 @@ class _FlowPlan:
             kpi = definitions[key]
             for reference in sorted(dependencies(kpi)):
                 visit(reference)
-            measures = {
+            fields = {
                 SimpleKpi: ("measure",),
                 CumulativeKpi: ("measure",),
                 RatioKpi: ("numerator", "denominator"),
             }.get(type(kpi), ())
-            for field in measures:
+            for field in fields:
                 measure = getattr(kpi, field)
-                if _fusable(measure):
-                    self._members.setdefault(self._signature(measure, compiler.split_of(key)), []).append(
-                        (key, field, measure)
-                    )
+                if measure.time is not None:
+                    members.append(self._member(key, field, measure))
 
         for key in keys:
             visit(key)
+        entities: dict[str, str] = {}
+        for member in members:
+            entity = self._entity_key(member)
+            if entity is not None:
+                entities.setdefault(_base(member), entity)
+        for member in members:
+            entity = entities.get(_base(member))
+            if entity is not None and self._joins_entity(member, entity):
+                signature = json.dumps(["entity", _base(member), entity])
+            elif member.measure.at_least is None:
+                signature = _signature(member.measure, member.split)
+            else:
+                continue  # values counted per value first, on their own (see _aggregate of the compiler)
+            self._members.setdefault(signature, []).append(member)
+            self._group_of[member.key, member.field] = (signature, member)
 
-    def measure(self, key: str, field: str, measure: Measure, split: str | None) -> ir.Table:
-        """The measure's ``period``, ``segment``, ``value`` and ``n``, from its group's one aggregation."""
-        signature = self._signature(measure, split)
-        members = self._members.setdefault(signature, [(key, field, measure)])
-        if signature not in self._grouped:
-            self._grouped[signature] = self._aggregate(members, split)
-        grouped = self._grouped[signature]
-        slot = _slot(measure, members)
-        return grouped.select("period", "segment", value=grouped[f"{slot}_value"], n=grouped[f"{slot}_n"])
+    def handles(self, key: str, field: str) -> bool:
+        """Whether the measure at ``field`` of KPI ``key`` is computed by the plan."""
+        return (key, field) in self._group_of
 
-    def _aggregate(self, members: list[tuple[str, str, Measure]], split: str | None) -> ir.Table:
-        key, field, first = members[0]
+    def measure(self, key: str, field: str) -> ir.Table:
+        """The measure's ``period``, ``segment``, ``value`` and ``n``, from its group's aggregation."""
+        signature, member = self._group_of[key, field]
+        members = self._members[signature]
+        is_entity = signature.startswith('["entity"')
+        variant = member.split_path if is_entity else None
+        if (signature, variant) not in self._grouped:
+            self._grouped[signature, variant] = (
+                self._by_entity(members, json.loads(signature)[2], variant)
+                if is_entity
+                else self._aggregate(members, member.split)
+            )
+        grouped = self._grouped[signature, variant]
+        if not is_entity:
+            slot = _slot(member.measure, members)
+            return grouped.select("period", "segment", value=grouped[f"{slot}_value"], n=grouped[f"{slot}_n"])
+        name = f"k{members.index(member)}"
+        grouped = grouped.filter(grouped[f"{name}_rows"] > 0)
+        return grouped.select("period", "segment", value=grouped[f"{name}_value"], n=grouped[f"{name}_n"])
+
+    def _member(self, key: str, field: str, measure: Measure) -> _Member:
+        split = self._compiler.split_of(key)
+        path = None
+        if split is not None:
+            segment_field = "by" if getattr(self._compiler.definitions[key], "by", None) else "segments"
+            path = self._compiler.dimension_path(key, segment_field, measure.table, split)
+        return _Member(key, field, measure, split, path)
+
+    def _aggregate(self, members: list[_Member], split: str | None) -> ir.Table:
+        first = members[0]
         values = {
-            _slot(measure, members): (owner, measure.value, f"{place}.value")
-            for owner, place, measure in members
-            if measure.value is not None
+            _slot(member.measure, members): (member.key, member.measure.value, f"{member.field}.value")
+            for member in members
+            if member.measure.value is not None
         }
-        rows = self._compiler.flow_rows(key, field, first, split, values)
+        needed_from = self._compiler.needed_from(member.key for member in members)
+        rows = self._compiler.flow_rows(first.key, first.field, first.measure, split, values, needed_from=needed_from)
         aggregates: dict[str, ir.Value] = {}
-        for _, _, measure in members:
-            slot = _slot(measure, members)
-            column = None if measure.value is None else slot
-            aggregates[f"{slot}_value"], aggregates[f"{slot}_n"] = _aggregates(rows, measure.aggregate, column)
+        for member in members:
+            slot = _slot(member.measure, members)
+            column = None if member.measure.value is None else slot
+            aggregates[f"{slot}_value"], aggregates[f"{slot}_n"] = _aggregates(rows, member.measure.aggregate, column)
         return rows.group_by("period", "segment").aggregate(**aggregates)
 
-    @staticmethod
-    def _signature(measure: Measure, split: str | None) -> str:
-        """What decides a flow's rows: its table, date, conditions and split; not what it aggregates."""
-        conditions = [condition.model_dump(mode="json", by_alias=True) for condition in measure.where]
-        return json.dumps([measure.table, measure.time, conditions, split], sort_keys=True)
+    # -- Two steps, by entity --------------------------------------------------------------------------------
+
+    def _entity_key(self, member: _Member) -> str | None:
+        """The key column whose distinct values the member counts, if its group can be aggregated by it."""
+        value = member.measure.value
+        if member.measure.aggregate != "count_distinct" or value is None or not value.endswith("_id"):
+            return None
+        table = self._compiler.tables[member.measure.table]
+        if f"{value.removesuffix('_id')}s" not in self._compiler.tables or value not in table.columns:
+            return None
+        return value if self._joins_entity(member, value) else None
+
+    def _joins_entity(self, member: _Member, entity: str) -> bool:
+        """Whether a member can be computed from the per-entity step: an aggregate that survives being done
+        in two steps, of the table's own columns, with whatever it refers to found through ``entity``."""
+        measure = member.measure
+        if measure.aggregate == "count_distinct":
+            if measure.value != entity:
+                return False
+        elif measure.aggregate not in _TWO_STEP_AGGREGATES:
+            return False
+        relation = entity.removesuffix("_id")
+        return all(path.rpartition(".")[0] == relation for path in member.referred)
+
+    def _by_entity(self, members: list[_Member], entity: str, variant: str | None) -> ir.Table:
+        """Aggregate per period and entity first, then per period and segment (see the class); ``variant``
+        is the split path of the members this second step is for."""
+        compiler, first = self._compiler, members[0]
+        valued: dict[str, tuple[str, str, str]] = {}
+        partials: dict[str, tuple[str, str]] = {}
+        for member in members:
+            measure = member.measure
+            if measure.value is None or measure.aggregate == "count_distinct":
+                continue
+            slot = _slot(measure, members)
+            valued[slot] = (member.key, measure.value, f"{member.field}.value")
+            kind = measure.aggregate if measure.aggregate in {"min", "max"} else "sum"
+            partials[f"{slot}_{kind}"], partials[f"{slot}_count"] = (slot, kind), (slot, "count")
+        own = first.measure.model_copy(
+            update={"where": [condition for condition in first.measure.where if "." not in condition.column]}
+        )
+        rows = compiler.flow_rows(
+            first.key,
+            first.field,
+            own,
+            first.own_split,
+            valued,
+            entity=entity,
+            needed_from=compiler.needed_from(member.key for member in members),
+        )
+        steps = rows.group_by("period", "segment", "entity").aggregate(
+            rows=rows.count(), **{name: getattr(rows[slot], kind)() for name, (slot, kind) in partials.items()}
+        )
+        referred = sorted(set().union(*(member.referred for member in members)))
+        if referred:
+            target_name = f"{entity.removesuffix('_id')}s"
+            target = compiler.tables[target_name]
+            for path in referred:
+                compiler.require_column(first.key, "where", target_name, target, path.rpartition(".")[2])
+            side = target.select(
+                __entity__=target["id"], **{_flat_name(path): target[path.rpartition(".")[2]] for path in referred}
+            )
+            steps = steps.left_join(side, steps["entity"] == side["__entity__"])
+        if variant is not None and "." in variant:
+            steps = steps.mutate(segment=steps[_flat_name(variant)].cast("string"))
+        aggregates: dict[str, ir.Value] = {}
+        for index, member in enumerate(members):
+            if member.split_path == variant:
+                aggregates |= self._second_step(steps, f"k{index}", member, _slot(member.measure, members))
+        return steps.group_by("period", "segment").aggregate(**aggregates)
+
+    def _second_step(self, steps: ir.Table, name: str, member: _Member, slot: str) -> dict[str, ir.Value]:
+        """A member's value, ``n`` and rows from the per-entity step, within its own conditions."""
+        measure = member.measure
+        conditions = [
+            self._compiler.condition(member.key, f"{member.field}.where[{index}]", steps, condition)
+            for index, condition in enumerate(measure.where)
+            if "." in condition.column
+        ]
+        keep = functools.reduce(operator.and_, conditions) if conditions else None
+        rows = steps["rows"]
+        found: dict[str, ir.Value] = {f"{name}_rows": rows.sum(where=keep)}
+        if measure.aggregate == "count_distinct":
+            known = steps["entity"].notnull() if keep is None else keep & steps["entity"].notnull()
+            if measure.at_least is not None:
+                known = known & (rows >= measure.at_least)
+            found[f"{name}_value"] = steps["entity"].count(where=known).cast("float64")
+            found[f"{name}_n"] = rows.sum(where=known).fill_null(0)
+        elif measure.value is None:
+            found[f"{name}_value"] = rows.sum(where=keep).fill_null(0).cast("float64")
+            found[f"{name}_n"] = rows.sum(where=keep).fill_null(0)
+        else:
+            count = steps[f"{slot}_count"].sum(where=keep)
+            if measure.aggregate in {"min", "max"}:
+                value = getattr(steps[f"{slot}_{measure.aggregate}"], measure.aggregate)(where=keep)
+            elif measure.aggregate == "count":
+                value = count
+            else:
+                total = steps[f"{slot}_sum"].sum(where=keep)
+                value = total if measure.aggregate == "sum" else total / count.cast("float64").nullif(0.0)
+            found[f"{name}_value"] = value.cast("float64")
+            found[f"{name}_n"] = count.fill_null(0)
+        return found
 
 
-def _slot(measure: Measure, members: list[tuple[str, str, Measure]]) -> str:
+_TWO_STEP_AGGREGATES = frozenset({"sum", "count", "avg", "min", "max"})
+"""Aggregates that give the same number computed per entity first and then summed, minimised, maximised."""
+
+
+def _base(member: _Member) -> str:
+    """What a two-step group shares: a flow's table, date, conditions on the table's own columns and split
+    by one of its own columns. Conditions and splits through the entity are applied in the second step."""
+    measure = member.measure
+    own = [
+        condition.model_dump(mode="json", by_alias=True) for condition in measure.where if "." not in condition.column
+    ]
+    return json.dumps([measure.table, measure.time, own, member.own_split], sort_keys=True)
+
+
+def _signature(measure: Measure, split: str | None) -> str:
+    """What decides a flow's rows: its table, date, conditions and split; not what it aggregates."""
+    conditions = [condition.model_dump(mode="json", by_alias=True) for condition in measure.where]
+    return json.dumps([measure.table, measure.time, conditions, split], sort_keys=True)
+
+
+def _slot(measure: Measure, members: list[_Member]) -> str:
     """The columns of a group's aggregation that hold ``measure``: one per distinct aggregate and value."""
-    distinct = list(dict.fromkeys((member.aggregate, member.value) for _, _, member in members))
+    distinct = list(dict.fromkeys((member.measure.aggregate, member.measure.value) for member in members))
     return f"m{distinct.index((measure.aggregate, measure.value))}"
 
 

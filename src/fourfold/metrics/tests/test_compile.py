@@ -477,18 +477,59 @@ def test_cohorts_match_an_entity_by_entity_count(basis, outcome):
             assert found[period_and_segment] == 0, period_and_segment
 
 
-def test_kpis_computed_together_equal_each_computed_alone():
-    """Measures of the same rows share one aggregation; sharing must never mix up which aggregate is whose."""
+@pytest.mark.parametrize("by", [None, "segment"])
+def test_kpis_computed_together_equal_each_computed_alone(by):
+    """Measures of the same rows share one aggregation, in one or two steps; sharing must never mix up which
+    aggregate is whose. (Summed in another order, doubles may differ in their last digits.)"""
     library = load_library()
     connection = ibis.duckdb.connect()
     tables = {
         name: connection.create_table(name, data)
         for name, data in generate_tables(customers=200, orders=1500, months=6).items()
     }
-    together = compute(library, tables, end=D(2024, 6, 30)).to_pylist()
-    for key in library:
-        alone = compute(library, tables, end=D(2024, 6, 30), keys=[key]).to_pylist()
-        assert alone == [row for row in together if row["kpi"] == key], key
+    keys = list(library) if by is None else kpis_splittable_by(library, by)
+    together = compute(library, tables, by=by, end=D(2024, 6, 30), keys=keys).to_pylist()
+    for key in keys:
+        alone = compute(library, tables, by=by, end=D(2024, 6, 30), keys=[key]).to_pylist()
+        expected = [row for row in together if row["kpi"] == key]
+        assert [(row["period_start"], row["segment"], row["n"]) for row in alone] == [
+            (row["period_start"], row["segment"], row["n"]) for row in expected
+        ], key
+        for found, wanted in zip(alone, expected, strict=True):
+            for column in ("value", "numerator", "denominator", "margin_of_error"):
+                if wanted[column] is None:
+                    assert found[column] is None, (key, column)
+                else:
+                    assert found[column] == pytest.approx(wanted[column], rel=1e-12, abs=1e-12), (key, column)
+
+
+@pytest.mark.parametrize(
+    ("grain", "start", "by"), [("month", D(2024, 6, 1), None), ("quarter", D(2024, 7, 1), "segment")]
+)
+def test_a_late_start_reads_less_but_gives_the_numbers_of_a_full_computation(grain, start, by):
+    """From a late start only the rows the periods asked for depend on are read (a growth rate's earlier
+    period, a year to date's first months, spans still running): the numbers must be those of the full run."""
+    library = load_library()
+    connection = ibis.duckdb.connect()
+    tables = {
+        name: connection.create_table(name, data)
+        for name, data in generate_tables(customers=300, orders=2500, months=24).items()
+    }
+    keys = list(library) if by is None else kpis_splittable_by(library, by)
+    late = compute(library, tables, grain, by=by, start=start, keys=keys).to_pylist()
+    full = [
+        row for row in compute(library, tables, grain, by=by, keys=keys).to_pylist() if row["period_start"] >= start
+    ]
+    assert {row["kpi"] for row in late} == {row["kpi"] for row in full}
+    assert [(row["kpi"], row["period_start"], row["segment"], row["n"]) for row in late] == [
+        (row["kpi"], row["period_start"], row["segment"], row["n"]) for row in full
+    ]
+    for found, wanted in zip(late, full, strict=True):
+        for column in ("value", "numerator", "denominator", "margin_of_error"):
+            if wanted[column] is None:
+                assert found[column] is None, (wanted["kpi"], column)
+            else:
+                assert found[column] == pytest.approx(wanted[column], rel=1e-12, abs=1e-12), (wanted["kpi"], column)
 
 
 def generate_tables(*, customers, orders, months):
