@@ -375,6 +375,9 @@ def metrics_run(
     skip_invalid_rows: Annotated[
         bool, typer.Option("--skip-invalid-rows", help="Report and leave out bad rows instead of stopping.")
     ] = False,
+    fiscal_year_start_month: Annotated[
+        int, typer.Option(min=1, max=12, help="The month the fiscal year starts in, for quarters and years.")
+    ] = 1,
 ) -> None:
     """Compute KPIs straight from files, without the application database, into a CSV file.
 
@@ -408,7 +411,9 @@ def metrics_run(
     if unknown:
         raise fail(f"unknown KPI {', '.join(unknown)}; see `fourfold metrics explain KEY` for the known ones")
     try:
-        result = compute(definitions, tables, grain=grain, by=by, keys=keys)
+        result = compute(
+            definitions, tables, grain=grain, by=by, keys=keys, fiscal_year_start_month=fiscal_year_start_month
+        )
     except ValueError as error:
         raise fail(str(error)) from None
     pyarrow.csv.write_csv(result, out)

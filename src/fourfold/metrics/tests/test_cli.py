@@ -79,3 +79,16 @@ def test_validate_and_explain(tmp_path):
     assert explained.exit_code == 0, explained.output
     assert "SELECT" in explained.output
     assert runner.invoke(app, ["metrics", "explain", "nope"]).exit_code == 2
+
+
+def test_run_uses_the_fiscal_year_given(tmp_path):
+    data, out = tmp_path / "data", tmp_path / "kpis.csv"
+    made = runner.invoke(
+        app, ["demo-data", "--customers", "200", "--orders", "800", "--end", "2026-10", "--out", str(data)]
+    )
+    assert made.exit_code == 0, made.output
+    arguments = ["metrics", "run", "--data", str(data), "--out", str(out), "--kpi", "revenue", "--grain", "year"]
+    result = runner.invoke(app, [*arguments, "--fiscal-year-start-month", "9"])
+    assert result.exit_code == 0, result.output
+    # Fiscal years from September: every year starts on 1 September.
+    assert {row["period_start"][5:] for row in csv.DictReader(out.open())} == {"09-01"}
