@@ -86,3 +86,20 @@ class ScorecardMembership(ChangeLoggedModel):
 
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.scorecard.organisation_id, self.scorecard_id
+
+
+class ScorecardFollow(models.Model):
+    """A scorecard a person follows: its recent changes appear on their home page.
+
+    Not audited: following is a person's own reading preference, not a change to anyone's strategy.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follows")
+    scorecard = models.ForeignKey("strategy.Scorecard", on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "scorecard"], name="follow_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.scorecard}"

@@ -1,4 +1,4 @@
-"""Writes to membership: who has which role on a scorecard."""
+"""Writes to membership (who has which role on a scorecard) and to what people follow."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fourfold.accounts.models import OrganisationMembership, Role, ScorecardMembership, User
+from fourfold.accounts.models import OrganisationMembership, Role, ScorecardFollow, ScorecardMembership, User
 from fourfold.accounts.permissions import Action, forget_cached_roles, require
 from fourfold.strategy.models import Scorecard
 from fourfold.validation import clean_and_save
@@ -63,3 +63,15 @@ def scorecard_member_remove(*, by: User, membership: ScorecardMembership) -> Non
         )
     membership.delete()
     forget_cached_roles(by)
+
+
+def scorecard_follow(*, by: User, scorecard: Scorecard) -> ScorecardFollow:
+    """Follow a scorecard one can see, so its recent changes show on one's home page."""
+    require(by, Action.VIEW, scorecard)
+    follow, _created = ScorecardFollow.objects.get_or_create(user=by, scorecard=scorecard)
+    return follow
+
+
+def scorecard_unfollow(*, by: User, scorecard: Scorecard) -> None:
+    """Stop following a scorecard (nothing happens if one did not follow it)."""
+    ScorecardFollow.objects.filter(user=by, scorecard=scorecard).delete()

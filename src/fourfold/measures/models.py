@@ -524,3 +524,25 @@ class WeightChange(ChangeLoggedModel):
         except PeriodKeyError as error:
             raise ValidationError({"period_key": str(error)}) from error
         self.period_key, self.starts = period.key, period.start
+
+
+class KpiComment(ChangeLoggedModel):
+    """A comment on a KPI, optionally about one period: the commentary thread of the KPI page.
+
+    Commentary is how a KPI's story is told between reviews ("March dipped because of the migration"), so it
+    stays with the KPI and its history rather than in e-mails.
+    """
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="comments")
+    period_key = models.CharField(max_length=10, blank=True, help_text=_("The period it is about, if one."))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+
+    class Meta:
+        ordering = ("kpi", "created_at")
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.kpi}{f' ({self.period_key})' if self.period_key else ''}"
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.kpi.audit_scope()

@@ -30,6 +30,7 @@ from fourfold.measures.models import (
     Actual,
     ActualRevision,
     Kpi,
+    KpiComment,
     KpiTarget,
     WeightChange,
     resolve_period_key,
@@ -388,3 +389,23 @@ def actual_withdraw(*, actual: Actual, by: User | None) -> None:
     """Remove a value, keeping it in the value history; like :func:`actual_store`, it checks no permission."""
     _keep_in_history(actual, replaced_by=by, replaced_at=timezone.now())
     actual.delete()
+
+
+@transaction.atomic
+def kpi_comment_add(*, by: User, kpi: Kpi, body: str, period_key: str = "") -> KpiComment:
+    """Add to a KPI's commentary; everyone who can see the scorecard may comment (viewers included)."""
+    require(by, Action.VIEW, kpi.scorecard)
+    if not body.strip():
+        raise ValidationError({"body": _("Write the comment first.")})
+    comment = KpiComment(kpi=kpi, author=by, body=body.strip())
+    if period_key:
+        comment.period_key = _canonical_key(kpi, period_key)
+    return clean_and_save(comment)
+
+
+@transaction.atomic
+def kpi_comment_delete(*, by: User, comment: KpiComment) -> None:
+    """Remove a comment: its author may, and so may the scorecard's editors (moderation); it stays audited."""
+    if comment.author_id != by.pk:
+        require(by, Action.EDIT_STRUCTURE, comment.kpi.scorecard)
+    comment.delete()

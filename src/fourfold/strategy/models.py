@@ -80,6 +80,10 @@ class Organisation(ChangeLoggedModel):
         default=FiscalYearNaming.START,
     )
     default_currency = models.CharField(max_length=3, default="USD", help_text=_("ISO 4217 code, e.g. EUR."))
+    note_required_off_target = models.BooleanField(
+        default=False,
+        help_text=_("Ask for a note with every value that puts its KPI off target (red), when it is entered."),
+    )
 
     class Meta:
         ordering = ("name",)
@@ -334,6 +338,14 @@ class Objective(ChangeLoggedModel):
         help_text=_("The objective on the parent scorecard that this one supports."),
     )
     rollup_method = rollup_method_field()
+    map_x = models.FloatField(
+        null=True, blank=True, help_text=_("Where the objective sits on the strategy map, from the left (0–1).")
+    )
+    map_y = models.FloatField(
+        null=True,
+        blank=True,
+        help_text=_("Where the objective sits within its perspective's band, from the top (0–1)."),
+    )
 
     class Meta:
         ordering = ("perspective", "position", "id")

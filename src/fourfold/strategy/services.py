@@ -82,7 +82,7 @@ def organisation_update(*, by: User, organisation: Organisation, changes: Mappin
                     )
                 }
             )
-    apply_changes(organisation, changes, {"name", "default_currency", *calendar_fields})
+    apply_changes(organisation, changes, {"name", "default_currency", "note_required_off_target", *calendar_fields})
     return clean_and_save(organisation)
 
 
@@ -349,6 +349,41 @@ def objective_update(*, by: User, objective: Objective, changes: Mapping[str, An
         {"name", "code", "description", "owner", "weight", "parent", "perspective", "position", "rollup_method"},
     )
     return clean_and_save(objective)
+
+
+@transaction.atomic
+def objectives_place_on_map(*, by: User, scorecard: Scorecard, positions: Mapping[int, tuple[float, float]]) -> None:
+    """Save where objectives sit on the strategy map (as dragged there), each as fractions of the map.
+
+    ``positions`` maps objective ids of the scorecard to ``(x, y)``: x from the left of the map, y from the
+    top of the objective's perspective band, both from 0 to 1. Objectives not named keep their place.
+    """
+    require(by, Action.EDIT_STRUCTURE, scorecard)
+    objectives = {
+        objective.pk: objective
+        for objective in Objective.objects.filter(perspective__scorecard=scorecard, pk__in=list(positions))
+    }
+    unknown = sorted(set(positions) - set(objectives))
+    if unknown:
+        raise ValidationError(_("Objectives %(ids)s are not on this scorecard.") % {"ids": unknown})
+    for pk, (x, y) in positions.items():
+        if not (0 <= x <= 1 and 0 <= y <= 1):
+            raise ValidationError(
+                _("A place on the map is between 0 and 1 on both axes, not (%(x)s, %(y)s).") % {"x": x, "y": y}
+            )
+        objective = objectives[pk]
+        if (objective.map_x, objective.map_y) != (x, y):
+            objective.map_x, objective.map_y = x, y
+            clean_and_save(objective)
+
+
+@transaction.atomic
+def objectives_layout_reset(*, by: User, scorecard: Scorecard) -> None:
+    """Forget the dragged places: the map lays the objectives out automatically again."""
+    require(by, Action.EDIT_STRUCTURE, scorecard)
+    for objective in Objective.objects.filter(perspective__scorecard=scorecard).exclude(map_x=None, map_y=None):
+        objective.map_x = objective.map_y = None
+        clean_and_save(objective)
 
 
 @transaction.atomic

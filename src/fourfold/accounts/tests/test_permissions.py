@@ -200,3 +200,16 @@ def test_a_group_role_does_not_reach_members_outside_the_organisation(world):
     assert effective_role(stranger, world.scorecard) is None
     assert world.scorecard not in scorecards_visible_to(stranger)
     assert effective_role(outsider, world.scorecard) is Role.VIEWER
+
+
+def test_people_follow_scorecards_they_can_see(world):
+    from fourfold.accounts.models import ScorecardFollow
+    from fourfold.accounts.services import scorecard_follow, scorecard_unfollow
+
+    scorecard_follow(by=world.viewer, scorecard=world.scorecard)
+    scorecard_follow(by=world.viewer, scorecard=world.scorecard)
+    assert ScorecardFollow.objects.filter(user=world.viewer).count() == 1
+    with pytest.raises(PermissionDenied):
+        scorecard_follow(by=world.outsider, scorecard=world.scorecard)
+    scorecard_unfollow(by=world.viewer, scorecard=world.scorecard)
+    assert not ScorecardFollow.objects.exists()

@@ -303,3 +303,26 @@ def test_a_target_setting_can_be_withdrawn(world):
         kpi_target_delete(by=world.updater, setting=setting)
     kpi_target_delete(by=world.editor, setting=setting)
     assert not world.kpi.targets.exists()
+
+
+def test_anyone_who_sees_the_kpi_comments_and_authors_or_editors_remove_comments(world):
+    from fourfold.measures.models import KpiComment
+    from fourfold.measures.services import kpi_comment_add, kpi_comment_delete
+
+    comment = kpi_comment_add(
+        by=world.viewer, kpi=world.kpi, body="  March dipped with the migration.  ", period_key="2026-3"
+    )
+    assert (comment.body, comment.period_key, comment.author) == (
+        "March dipped with the migration.",
+        "2026-03",
+        world.viewer,
+    )
+    with pytest.raises(PermissionDenied):
+        kpi_comment_delete(by=world.updater, comment=comment)
+    kpi_comment_delete(by=world.editor, comment=comment)
+    assert not KpiComment.objects.exists()
+    with pytest.raises(PermissionDenied):
+        kpi_comment_add(by=world.outsider, kpi=world.kpi, body="Hello")
+    with pytest.raises(ValidationError) as error:
+        kpi_comment_add(by=world.viewer, kpi=world.kpi, body="   ")
+    assert error.value.message_dict == {"body": ["Write the comment first."]}

@@ -191,3 +191,40 @@ def test_a_status_scheme_out_of_order_is_refused_and_nothing_changes(world):
     assert not world.organisation.status_levels.exists()
     with pytest.raises(PermissionDenied):
         status_scheme_set(by=world.admin, organisation=world.organisation, levels=[])
+
+
+def test_objectives_keep_the_places_they_were_dragged_to_until_the_layout_is_reset(world):
+    from fourfold.strategy.models import Objective
+    from fourfold.strategy.services import objectives_layout_reset, objectives_place_on_map
+
+    objectives_place_on_map(by=world.editor, scorecard=world.scorecard, positions={world.objective.pk: (0.25, 0.5)})
+    assert Objective.objects.values_list("map_x", "map_y").get(pk=world.objective.pk) == (0.25, 0.5)
+    objectives_layout_reset(by=world.editor, scorecard=world.scorecard)
+    assert Objective.objects.values_list("map_x", "map_y").get(pk=world.objective.pk) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("positions", "message"),
+    [({0: (0.1, 0.1)}, "are not on this scorecard"), (None, "between 0 and 1 on both axes")],
+)
+def test_places_off_the_map_or_of_other_scorecards_are_refused(world, positions, message):
+    from fourfold.strategy.services import objectives_place_on_map
+
+    positions = positions or {world.objective.pk: (1.5, 0.2)}
+    with pytest.raises(ValidationError, match=message):
+        objectives_place_on_map(by=world.editor, scorecard=world.scorecard, positions=positions)
+
+
+def test_only_editors_move_objectives_on_the_map(world):
+    from fourfold.strategy.services import objectives_place_on_map
+
+    with pytest.raises(PermissionDenied):
+        objectives_place_on_map(by=world.viewer, scorecard=world.scorecard, positions={world.objective.pk: (0, 0)})
+
+
+def test_organisation_admins_ask_for_notes_on_off_target_values(world):
+    from fourfold.strategy.services import organisation_update
+
+    organisation_update(by=world.org_admin, organisation=world.organisation, changes={"note_required_off_target": True})
+    world.organisation.refresh_from_db()
+    assert world.organisation.note_required_off_target is True
