@@ -1015,13 +1015,13 @@ class _FlowPlan:
         for member in members:
             entity = self._entity_key(member)
             if entity is not None:
-                entities.setdefault(_base(member), entity)
+                entities.setdefault(self._base(member), entity)
         for member in members:
-            entity = entities.get(_base(member))
+            entity = entities.get(self._base(member))
             if entity is not None and self._joins_entity(member, entity):
-                signature = json.dumps(["entity", _base(member), entity])
+                signature = json.dumps(["entity", self._base(member), entity])
             elif member.measure.at_least is None:
-                signature = _signature(member.measure, member.split)
+                signature = json.dumps([_signature(member.measure, member.split), compiler.needed_from([member.key])])
             else:
                 continue  # values counted per value first, on their own (see _aggregate of the compiler)
             self._members.setdefault(signature, []).append(member)
@@ -1050,6 +1050,20 @@ class _FlowPlan:
         name = f"k{members.index(member)}"
         grouped = grouped.filter(grouped[f"{name}_rows"] > 0)
         return grouped.select("period", "segment", value=grouped[f"{name}_value"], n=grouped[f"{name}_n"])
+
+    def _base(self, member: _Member) -> str:
+        """What a two-step group shares: a flow's table, date, conditions on the table's own columns, split by
+        one of its own columns, and the first period it is needed from. Conditions and splits through the
+        entity are applied in the second step; a different first period is a group of its own, so that the
+        latest month of active customers is not counted over the year a growth rate beside it needs."""
+        measure = member.measure
+        own = [
+            condition.model_dump(mode="json", by_alias=True)
+            for condition in measure.where
+            if "." not in condition.column
+        ]
+        needed_from = self._compiler.needed_from([member.key])
+        return json.dumps([measure.table, measure.time, own, member.own_split, needed_from], sort_keys=True)
 
     def _member(self, key: str, field: str, measure: Measure) -> _Member:
         split = self._compiler.split_of(key)
@@ -1182,16 +1196,6 @@ class _FlowPlan:
 
 _TWO_STEP_AGGREGATES = frozenset({"sum", "count", "avg", "min", "max"})
 """Aggregates that give the same number computed per entity first and then summed, minimised, maximised."""
-
-
-def _base(member: _Member) -> str:
-    """What a two-step group shares: a flow's table, date, conditions on the table's own columns and split
-    by one of its own columns. Conditions and splits through the entity are applied in the second step."""
-    measure = member.measure
-    own = [
-        condition.model_dump(mode="json", by_alias=True) for condition in measure.where if "." not in condition.column
-    ]
-    return json.dumps([measure.table, measure.time, own, member.own_split], sort_keys=True)
 
 
 def _signature(measure: Measure, split: str | None) -> str:
