@@ -75,7 +75,7 @@ class Progress(Protocol):
 
 class _Silent:
     def stage(self, description: str, total: int) -> None:
-        logger.info("%s (%d steps)", description, total)
+        logger.debug("%s (%d steps)", description, total)
 
     def advance(self) -> None:
         return None
@@ -374,7 +374,7 @@ def _run_source(
         with (
             transaction.atomic(),
             audit_context(
-                actor=by,
+                actor=by or current_audit_context().actor,
                 source=current_audit_context().source,
                 reason=f"Computed from {source.name} (run {run.id})",
                 correlation_id=str(run.id),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from random import Random
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
@@ -17,6 +18,8 @@ from django.contrib.auth.models import Group
 
 from fourfold.accounts.models import User
 from fourfold.accounts.services import scorecard_member_set
+from fourfold.computed.models import ComputationRun, DataSource
+from fourfold.computed.services import computation_run, computed_kpi_set, data_source_create
 from fourfold.demo.spec import (
     InitiativeSpec,
     KpiSpec,
@@ -107,11 +110,13 @@ class OrganisationBuilder:
     so a parent scorecard must come before the ones cascading from it.
     """
 
-    def __init__(self, spec: OrganisationSpec, *, by: User, today: date, as_of: datetime) -> None:
+    def __init__(self, spec: OrganisationSpec, *, by: User, today: date, as_of: datetime, data_root: Path) -> None:
         self.spec = spec
         self.by = by
         self.today = today
         self.as_of = as_of
+        self.data_root = data_root
+        self.source: DataSource | None = None
         self.rng = Random(spec.seed)
         self.window: Window = window_before(
             today, FiscalCalendar(spec.fiscal_year_start_month, spec.fiscal_year_naming)
@@ -140,9 +145,38 @@ class OrganisationBuilder:
             self.units[unit.key] = org_unit_create(
                 by=self.by, organisation=organisation, name=unit.name, kind=unit.kind, parent=self.units[unit.parent]
             )
+        if spec.dataset is not None:
+            self.source = self._add_data_source(organisation)
         for card in spec.scorecards:
             self._add_scorecard(card)
+        if self.source is not None:
+            # The generated data reaches back before the window (customers who signed up years ago); the
+            # demo's values, computed or typed, cover the same 24 months.
+            (run,) = computation_run(
+                organisation=organisation,
+                by=None,
+                trigger=ComputationRun.Trigger.CLI,
+                today=self.today,
+                period_from=self.window.months[0].key,
+            )
+            if run.status != ComputationRun.Status.SUCCEEDED:
+                raise RuntimeError(f"the demo data of {spec.name} could not be computed: {run.message}")
         return organisation
+
+    def _add_data_source(self, organisation: Organisation) -> DataSource:
+        """Generate the organisation's raw data (the 24 months of the window, and history before) and add it
+        as the data source its computed KPIs are computed from."""
+        dataset = self.spec.dataset
+        assert dataset is not None  # only called for organisations with a dataset
+        folder = self.data_root / self.spec.slug
+        dataset.generate(folder, end=self.window.end)
+        return data_source_create(
+            by=self.by,
+            organisation=organisation,
+            name="Data warehouse",
+            location=str(folder),
+            definitions=dataset.definitions,
+        )
 
     def _add_people(self, organisation: Organisation) -> None:
         spec = self.spec
@@ -248,6 +282,17 @@ class OrganisationBuilder:
             baseline=baseline(spec),
             baseline_period=calendar.previous(periods[0]).key,
         )
+        if spec.computed is not None:
+            if self.source is None:
+                raise ValueError(f"{spec.key} is computed, but {self.spec.name} has no demo dataset")
+            computed_kpi_set(
+                by=self.by,
+                kpi=kpi,
+                source=self.source,
+                metric=spec.computed.metric,
+                segment_by=spec.computed.segment_by,
+                segment=spec.computed.segment,
+            )
         if spec.updaters or spec.groups:
             kpi_updaters_set(
                 by=self.by,
@@ -269,8 +314,12 @@ class OrganisationBuilder:
                 range_high=_decimal(target.high),
                 note=target.note,
             )
-        entries = plan_entries(
-            spec, periods, due_days=scorecard.due_days_after_period_end, rng=self.rng, as_of=self.as_of
+        entries = (
+            []
+            if spec.computed is not None
+            else plan_entries(
+                spec, periods, due_days=scorecard.due_days_after_period_end, rng=self.rng, as_of=self.as_of
+            )
         )
         for entry in entries:
             actual_record(

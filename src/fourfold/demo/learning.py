@@ -11,9 +11,11 @@ worsen over the two years, so its scorecard has red items to explain.
 from __future__ import annotations
 
 from fourfold.accounts.models import Role
+from fourfold.demo.datasets import BRIGHTPATH_DATASET
 from fourfold.demo.spec import (
     PLAIN_PERSPECTIVES,
     SCHOOL_YEAR,
+    Computed,
     Correction,
     Event,
     Grant,
@@ -70,47 +72,34 @@ COMPANY = ScorecardSpec(
                 KpiSpec(
                     key="arpu",
                     name="Average revenue per subscriber",
-                    definition=(
-                        "Recognised subscription revenue in the month (excluding VAT and refunds) divided by "
-                        "the average number of active paying subscribers in the month. Source: billing system."
-                    ),
+                    definition="Computed each month from the data warehouse: revenue of the month's orders divided by the learners who ordered in it (library: revenue per active customer).",
                     unit=Kpi.Unit.CURRENCY,
                     aggregation=Kpi.Aggregation.RATIO,
                     decimals=2,
-                    source_kind=Kpi.SourceKind.IMPORTED,
+                    source_kind=Kpi.SourceKind.COMPUTED,
                     owner="updater",
                     updaters=("updater",),
                     weight=2,
-                    series=Series(
-                        start=11.40,
-                        end=12.90,
-                        noise=0.18,
-                        season=SCHOOL_YEAR,
-                        amplitude=-0.25,
-                        denominator=(38_000, 52_000),
-                        late=(15,),
-                        events=(Event(9, -0.45, "Half-price offer for new subscribers diluted the average."),),
-                    ),
+                    series=Series(start=11.40, end=12.90),
                     targets=(
-                        Target(12.00, 11.00),
-                        Target(12.75, 11.60, "Raised with the new price plan."),
+                        Target(12.25, 11.5),
+                        Target(13.0, 12.25, "Raised with the new price plan."),
                     ),
+                    computed=Computed("revenue_per_active_customer"),
                 ),
                 KpiSpec(
                     key="ltv",
                     name="Customer lifetime value",
-                    definition=(
-                        "Average monthly gross margin per subscriber divided by the monthly churn rate, both over "
-                        "the trailing twelve months. Recomputed by Finance at each quarter close."
-                    ),
+                    definition="Computed each quarter from the data warehouse: gross margin per active learner divided by the quarter's churn rate (library: CLV from margin and churn).",
                     unit=Kpi.Unit.CURRENCY,
                     frequency=Frequency.QUARTERLY,
-                    aggregation=Kpi.Aggregation.LAST,
+                    aggregation=Kpi.Aggregation.AVERAGE,
                     decimals=0,
                     source_kind=Kpi.SourceKind.COMPUTED,
                     owner="updater",
-                    series=Series(start=164, end=198, noise=4),
-                    targets=(Target(170, 150), Target(190, 165)),
+                    series=Series(start=117, end=164),
+                    targets=(Target(125, 110), Target(160, 140)),
+                    computed=Computed("clv"),
                 ),
             ),
         ),
@@ -125,10 +114,7 @@ COMPANY = ScorecardSpec(
                 KpiSpec(
                     key="cac",
                     name="Customer acquisition cost",
-                    definition=(
-                        "Paid marketing spend (ads, affiliates, agency fees) in the month divided by the number "
-                        "of new paying subscribers in the month. Free trials count once they convert."
-                    ),
+                    definition="Computed each month from the data warehouse: marketing spend of the month divided by the learners who signed up in it (library: blended CAC).",
                     unit=Kpi.Unit.CURRENCY,
                     direction=Kpi.Direction.LOWER,
                     aggregation=Kpi.Aggregation.RATIO,
@@ -136,17 +122,13 @@ COMPANY = ScorecardSpec(
                     owner="updater",
                     updaters=("updater",),
                     weight=1.5,
-                    series=Series(
-                        start=38.0,
-                        end=47.0,
-                        noise=1.2,
-                        denominator=(4_200, 4_800),
-                        events=(Event(-3, 4.0, "Paid social costs jumped after the platform changed its ad auction."),),
-                    ),
+                    series=Series(start=38.0, end=47.0),
+                    source_kind=Kpi.SourceKind.COMPUTED,
                     targets=(
                         Target(40, 48),
                         Target(38, 46, "Tightened: the board asked for payback under a year."),
                     ),
+                    computed=Computed("cac"),
                 ),
             ),
         ),
@@ -179,17 +161,16 @@ COMPANY = ScorecardSpec(
                 KpiSpec(
                     key="nps",
                     name="Net Promoter Score",
-                    definition=(
-                        "Share of promoters (9-10) minus share of detractors (0-6) answering 'How likely are you "
-                        "to recommend Brightpath to a friend?', quarterly survey of active subscribers."
-                    ),
+                    definition="Computed each quarter from the survey answers: share of promoters (9-10) minus share of detractors (0-6) among the quarter's NPS answers, with its margin of error (library: NPS).",
                     unit=Kpi.Unit.NUMBER,
                     frequency=Frequency.QUARTERLY,
                     decimals=0,
-                    source_kind=Kpi.SourceKind.SURVEY,
+                    source_kind=Kpi.SourceKind.COMPUTED,
                     owner="success.lead",
-                    series=Series(start=31, end=42, noise=2, low=-100, high=100),
-                    targets=(Target(35, 25), Target(40, 28)),
+                    series=Series(start=31, end=42),
+                    aggregation=Kpi.Aggregation.RATIO,
+                    targets=(Target(33, 28), Target(40, 34)),
+                    computed=Computed("nps"),
                 ),
             ),
         ),
@@ -204,26 +185,16 @@ COMPANY = ScorecardSpec(
                 KpiSpec(
                     key="retention",
                     name="Monthly subscriber retention",
-                    definition=(
-                        "Subscribers active on the first day of the month who are still active on the last day, "
-                        "divided by subscribers active on the first day. Paused subscriptions count as active."
-                    ),
+                    definition="Computed each month from the data warehouse: subscribers active on the month's first day who are still active on its last day, over those active on the first day (library: customer retention rate).",
                     unit=Kpi.Unit.PERCENT,
                     aggregation=Kpi.Aggregation.RATIO,
                     owner="success.lead",
                     updaters=("updater",),
                     weight=2,
-                    series=Series(
-                        start=91.8,
-                        end=93.6,
-                        noise=0.35,
-                        season=SCHOOL_YEAR,
-                        amplitude=1.0,
-                        high=100,
-                        denominator=(37_000, 50_000),
-                        corrections=(Correction(5, 1.035, "Corrected: the first count included lapsed trials."),),
-                    ),
-                    targets=(Target(93.0, 90.5), Target(94.0, 91.0)),
+                    series=Series(start=91.8, end=93.6),
+                    source_kind=Kpi.SourceKind.COMPUTED,
+                    targets=(Target(92.2, 90.8), Target(93.2, 92.0)),
+                    computed=Computed("customer_retention_rate"),
                 ),
             ),
         ),
@@ -510,7 +481,17 @@ PRODUCT = ScorecardSpec(
                     aggregation=Kpi.Aggregation.RATIO,
                     owner="content.lead",
                     series=Series(
-                        start=38, end=46, noise=1.2, season=SCHOOL_YEAR, amplitude=2.0, denominator=(9_000, 12_500)
+                        start=38,
+                        end=46,
+                        noise=1.2,
+                        season=SCHOOL_YEAR,
+                        amplitude=2.0,
+                        denominator=(9_000, 12_500),
+                        corrections=(
+                            Correction(
+                                7, 1.12, "Corrected: learners who only opened the first lesson had been counted."
+                            ),
+                        ),
                     ),
                     targets=(Target(42, 34), Target(46, 38)),
                 ),
@@ -682,13 +663,14 @@ SUCCESS = ScorecardSpec(
                 KpiSpec(
                     key="support_csat",
                     name="Support satisfaction (post-ticket survey)",
-                    definition="Post-ticket survey answers of 'good' or 'great', divided by all answers.",
+                    definition="Computed each month from the data warehouse: post-ticket survey answers of 4 or 5 out of 5, over all answers (library: CSAT, top two boxes).",
                     unit=Kpi.Unit.PERCENT,
                     aggregation=Kpi.Aggregation.RATIO,
-                    source_kind=Kpi.SourceKind.SURVEY,
+                    source_kind=Kpi.SourceKind.COMPUTED,
                     owner="success.lead",
-                    series=Series(start=86, end=91, noise=1.0, high=100, denominator=(2_100, 2_600), late=(8,)),
-                    targets=(Target(88, 80), Target(90, 83)),
+                    series=Series(start=86, end=91),
+                    targets=(Target(88, 84), Target(90, 86)),
+                    computed=Computed("csat"),
                 ),
             ),
         ),
@@ -717,20 +699,15 @@ SUCCESS = ScorecardSpec(
                 KpiSpec(
                     key="fcr",
                     name="First-contact resolution",
-                    definition="Tickets solved without the learner writing again within seven days, divided by tickets solved.",
+                    definition="Computed each month from the data warehouse: tickets resolved at the first contact, over tickets resolved (library: first-contact resolution).",
                     unit=Kpi.Unit.PERCENT,
                     aggregation=Kpi.Aggregation.RATIO,
                     owner="success.lead",
                     groups=("support",),
-                    series=Series(
-                        start=64,
-                        end=72,
-                        noise=1.2,
-                        high=100,
-                        denominator=(5_200, 6_900),
-                        corrections=(Correction(18, 1.08, "Corrected: chat transfers had been counted as resolved."),),
-                    ),
-                    targets=(Target(70, 60), Target(72, 63)),
+                    series=Series(start=64, end=72),
+                    source_kind=Kpi.SourceKind.COMPUTED,
+                    targets=(Target(65, 61), Target(70.5, 67)),
+                    computed=Computed("first_contact_resolution"),
                 ),
             ),
         ),
@@ -784,6 +761,7 @@ SUCCESS = ScorecardSpec(
 )
 
 BRIGHTPATH = OrganisationSpec(
+    dataset=BRIGHTPATH_DATASET,
     slug="brightpath-learning",
     name="Brightpath Learning",
     prefix="learning",

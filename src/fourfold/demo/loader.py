@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from fourfold.demo.care import MERIDIAN
 from fourfold.demo.learning import BRIGHTPATH
 from fourfold.demo.spec import OrganisationSpec, Person
 from fourfold.demo.training import ALDERBROOK
+from fourfold.environment import data_dir
 from fourfold.initiatives.models import Initiative
 from fourfold.measures.models import Actual, Kpi
 from fourfold.strategy.models import Objective, Organisation, Scorecard
@@ -131,14 +133,17 @@ def _outcome(organisation: Organisation, *, created: bool) -> OrganisationOutcom
     )
 
 
-def load_demo(today: date | None = None) -> DemoResult:
+def load_demo(today: date | None = None, data_root: Path | None = None) -> DemoResult:
     """Create whichever demo organisations are missing, with 24 months of history before ``today``.
 
     Must run inside an audit context (the CLI opens one with source "cli"); the writes are attributed to
     the demo superuser, keeping the caller's source, reason and correlation id. Nothing is written in the
-    future: values for the last month are entered no later than the start of ``today``.
+    future: values for the last month are entered no later than the start of ``today``. Each organisation's
+    generated raw data goes to a folder of its own under ``data_root`` (``$FOURFOLD_DATA_DIR/demo-data``),
+    where it stays as the data source its computed KPIs are computed from.
     """
     today = today or date.today()
+    data_root = data_root or data_dir() / "demo-data"
     outer = current_audit_context()
     as_of = min(timezone.now(), timezone.make_aware(datetime.combine(today, time.min)))
     outcomes: list[OrganisationOutcome] = []
@@ -154,7 +159,9 @@ def load_demo(today: date | None = None) -> DemoResult:
                 organisation = Organisation.objects.filter(slug=spec.slug).first()
                 created = organisation is None
                 if organisation is None:
-                    organisation = OrganisationBuilder(spec, by=superuser, today=today, as_of=as_of).build()
+                    organisation = OrganisationBuilder(
+                        spec, by=superuser, today=today, as_of=as_of, data_root=data_root
+                    ).build()
                 outcomes.append(_outcome(organisation, created=created))
     superuser_login = Login(SUPERUSER_USERNAME, demo_password(SUPERUSER), "superuser", "all organisations")
     logins = [superuser_login, *(login for spec in ORGANISATIONS for login in logins_of(spec))]

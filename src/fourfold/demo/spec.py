@@ -13,12 +13,16 @@ window (0 to 23 lie inside it, 24 is the current month, larger values lie in the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fourfold.accounts.models import Role
 from fourfold.engine.periods import FiscalYearNaming, Frequency
 from fourfold.initiatives.models import Initiative
 from fourfold.measures.models import Kpi
 from fourfold.strategy.models import ObjectiveLink, OrgUnit, Perspective
+
+if TYPE_CHECKING:
+    from fourfold.demo.datasets import DemoDataset
 
 Season = tuple[float, float, float, float, float, float, float, float, float, float, float, float]
 """Twelve factors, January first, roughly from -1 to 1; multiplied by a series' ``amplitude``."""
@@ -121,6 +125,17 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Computed:
+    """A KPI computed from the organisation's generated raw data: a metric of the library (or of the
+    organisation's own definitions), optionally of one segment. Its values come from a computation run,
+    not from its :class:`Series`, which then only gives the baseline."""
+
+    metric: str
+    segment_by: str = ""
+    segment: str = ""
+
+
+@dataclass(frozen=True)
 class KpiSpec:
     """A KPI with its definition, its targets and the recipe for two years of values.
 
@@ -145,6 +160,7 @@ class KpiSpec:
     groups: tuple[str, ...] = ()
     weight: float = 1.0
     description: str = ""
+    computed: Computed | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +273,8 @@ class OrganisationSpec:
     fiscal_year_start_month: int = 1
     fiscal_year_naming: FiscalYearNaming = FiscalYearNaming.START
     email_domain: str = field(default="example.org")
+    dataset: DemoDataset | None = None
+    """The raw data generated for the organisation, from which its computed KPIs get their values."""
 
 
 def classic_perspectives(

@@ -12,9 +12,11 @@ so the academy has red items too.
 from __future__ import annotations
 
 from fourfold.accounts.models import Role
+from fourfold.demo.datasets import ALDERBROOK_DATASET
 from fourfold.demo.spec import (
     PLAIN_PERSPECTIVES,
     SUMMER_LULL,
+    Computed,
     Correction,
     Event,
     Grant,
@@ -70,24 +72,23 @@ COMPANY = ScorecardSpec(
                 KpiSpec(
                     key="training_hours",
                     name="Training hours delivered",
-                    definition="Learner hours attended in classroom, workshop, simulator and e-learning sessions (from the LMS).",
+                    definition="Computed each month from the data warehouse: hours of the courses completed in the month (Alderbrook's own definition, training hours delivered).",
                     unit=Kpi.Unit.DURATION,
                     duration_unit=Kpi.DurationUnit.HOURS,
                     aggregation=Kpi.Aggregation.SUM,
                     decimals=0,
-                    source_kind=Kpi.SourceKind.IMPORTED,
+                    source_kind=Kpi.SourceKind.COMPUTED,
                     owner="updater",
                     updaters=("updater",),
                     weight=1,
-                    series=Series(
-                        start=3_400, end=4_300, noise=150, season=SUMMER_LULL, amplitude=900, low=0, late=(9,)
-                    ),
-                    targets=(Target(3_500, 2_500), Target(4_200, 3_000, "New school year, new lines.")),
+                    series=Series(start=3_400, end=4_300),
+                    targets=(Target(3600, 3000), Target(3800, 3300, "New school year, new lines.")),
+                    computed=Computed("training_hours_delivered"),
                 ),
                 KpiSpec(
                     key="employees_completed",
                     name="Employees completing a programme",
-                    definition="Employees who finished every module of a programme in the month (counted once per programme).",
+                    definition="Computed each month from the data warehouse: enrolments completed in the month (Alderbrook's own definition, enrolments completed).",
                     unit=Kpi.Unit.COUNT,
                     aggregation=Kpi.Aggregation.SUM,
                     decimals=0,
@@ -95,29 +96,24 @@ COMPANY = ScorecardSpec(
                     updaters=("updater",),
                     groups=("coordinators",),
                     weight=2,
-                    series=Series(start=120, end=175, noise=8, season=SUMMER_LULL, amplitude=40, low=0, missing=(9,)),
-                    targets=(Target(130, 90), Target(170, 120)),
+                    series=Series(start=120, end=175),
+                    source_kind=Kpi.SourceKind.COMPUTED,
+                    targets=(Target(130, 105), Target(150, 125)),
+                    computed=Computed("enrolments_completed"),
                 ),
                 KpiSpec(
                     key="objectives_achieved",
                     name="Learners achieving their learning objectives",
-                    definition="Learners passing the post-course assessment at the first or second attempt, over learners assessed.",
+                    definition="Computed each month from the data warehouse: completed enrolments whose learning objectives were met, over completed enrolments (library: share achieving learning objectives).",
                     unit=Kpi.Unit.PERCENT,
                     aggregation=Kpi.Aggregation.RATIO,
                     owner="editor",
                     updaters=("updater",),
                     weight=3,
-                    series=Series(
-                        start=74,
-                        end=83,
-                        noise=2,
-                        high=100,
-                        denominator=(140, 190),
-                        corrections=(
-                            Correction(14, 1.07, "Corrected: resits from the previous month were counted twice."),
-                        ),
-                    ),
-                    targets=(Target(78, 65), Target(82, 70)),
+                    series=Series(start=74, end=83),
+                    source_kind=Kpi.SourceKind.COMPUTED,
+                    targets=(Target(76, 70), Target(80, 74)),
+                    computed=Computed("learning_objectives_share"),
                 ),
             ),
         ),
@@ -237,15 +233,17 @@ COMPANY = ScorecardSpec(
                 KpiSpec(
                     key="training_roi",
                     name="Training ROI",
-                    definition="(Measured benefit of trained teams minus programme cost) over programme cost, in per cent, computed by Finance each quarter.",
+                    definition="Computed each quarter from the training records: attributed benefit less the cost of the courses completed, over their cost, in per cent (library: training ROI).",
                     unit=Kpi.Unit.PERCENT,
                     frequency=Frequency.QUARTERLY,
                     decimals=0,
                     source_kind=Kpi.SourceKind.COMPUTED,
                     owner="finance",
                     updaters=("finance",),
-                    series=Series(start=95, end=140, noise=8, late=(2,)),
-                    targets=(Target(120, 80), Target(140, 90)),
+                    series=Series(start=95, end=140),
+                    aggregation=Kpi.Aggregation.RATIO,
+                    targets=(Target(100, 85), Target(125, 100)),
+                    computed=Computed("training_roi"),
                 ),
             ),
         ),
@@ -405,7 +403,13 @@ TECHNICAL = ScorecardSpec(
                     direction=Kpi.Direction.LOWER,
                     decimals=2,
                     owner="technical.lead",
-                    series=Series(start=3.4, end=2.6, noise=0.12, low=0),
+                    series=Series(
+                        start=3.4,
+                        end=2.6,
+                        noise=0.12,
+                        low=0,
+                        corrections=(Correction(14, 1.15, "Corrected: the night shift's scrap had been left out."),),
+                    ),
                     targets=(Target(3.2, 4.0), Target(2.8, 3.6)),
                 ),
             ),
@@ -428,7 +432,9 @@ TECHNICAL = ScorecardSpec(
                     decimals=0,
                     owner="technical.lead",
                     groups=("coordinators",),
-                    series=Series(start=38, end=62, noise=4, season=SUMMER_LULL, amplitude=10, low=0),
+                    series=Series(
+                        start=38, end=62, noise=4, season=SUMMER_LULL, amplitude=10, low=0, missing=(9,), late=(14,)
+                    ),
                     targets=(Target(45, 30), Target(58, 42)),
                 ),
                 KpiSpec(
@@ -640,6 +646,7 @@ LEADERSHIP = ScorecardSpec(
 )
 
 ALDERBROOK = OrganisationSpec(
+    dataset=ALDERBROOK_DATASET,
     slug="alderbrook-academy",
     name="Alderbrook Academy",
     prefix="academy",

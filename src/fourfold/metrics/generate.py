@@ -5,7 +5,9 @@ channels. Its numbers behave the way real ones do, so that every KPI computed fr
 moves over time: signups grow month on month with a peak before the year's end and quiet weekends,
 subscriptions churn at a rate that depends on the segment, marketing spend follows the customers each
 channel brings in, NPS and ratings improve slowly, tickets get faster answers by chat than by email, and
-staff are hired, leave and go on courses.
+staff are hired, leave and go on courses. That company is :data:`DEFAULT_PROFILE`; a :class:`DatasetProfile`
+describes another business (its segments, channels, departments and courses) and how its numbers drift over the
+window, so that the KPIs computed from its data tell that business's story.
 
 Everything is drawn from one seed, table by table from independent streams, so that the same arguments
 give the same files on any machine. Every column is drawn as a NumPy array at once, never row by row,
@@ -19,6 +21,7 @@ validation finds exactly those.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -35,64 +38,10 @@ from fourfold.metrics.tables import SURVEY_KINDS, TABLES, TICKET_KINDS, ProblemK
 ROW_GROUP_ROWS = 1_000_000
 """Rows per Parquet row group: large enough to scan fast, small enough to write with little memory."""
 
-HISTORY_DAYS = 730
-"""Some customers signed up, and the products were launched, in the two years before the data starts."""
-
 DAY_MICROSECONDS = 86_400_000_000
 
-SEGMENTS = ("Enterprise", "Mid-market", "Small business", "Consumer", "Public sector")
-SEGMENT_SHARE = (0.05, 0.15, 0.30, 0.40, 0.10)
-SEGMENT_ORDER_VALUE = (2400.0, 800.0, 250.0, 60.0, 1200.0)
-"""Median order amount by segment."""
-SEGMENT_ORDER_FREQUENCY = (3.0, 2.0, 1.2, 1.0, 1.5)
-"""How much more often a customer of the segment orders than a consumer."""
-SEGMENT_MONTHLY_FEE = (1500.0, 400.0, 90.0, 15.0, 700.0)
-SEGMENT_MONTHLY_CHURN = (0.008, 0.015, 0.03, 0.045, 0.01)
-SEGMENT_MARKET_SHARE = (0.03, 0.05, 0.04, 0.02, 0.06)
-SEGMENT_LOYALTY = (0.10, 0.20, 0.25, 0.40, 0.05)
-SEGMENT_PROMOTERS = (0.45, 0.42, 0.40, 0.36, 0.44)
-SEGMENT_DETRACTORS = (0.16, 0.19, 0.22, 0.27, 0.18)
-
-CHANNELS = ("Organic search", "Paid search", "Social", "Referral", "Partner", "Events")
-CHANNEL_SHARE = (0.25, 0.25, 0.15, 0.15, 0.12, 0.08)
-CHANNEL_ACQUISITION_COST = (40.0, 320.0, 210.0, 90.0, 450.0, 1100.0)
-LEAD_CONVERSION = 0.25
-
-REGIONS = ("North", "South", "East", "West", "International")
-REGION_SHARE = (0.25, 0.20, 0.20, 0.20, 0.15)
-PLANS = ("Basic", "Standard", "Premium")
-PLAN_FEE_FACTOR = (1.0, 1.8, 3.2)
-PLAN_SHARE_BY_SEGMENT = ((0.2, 0.4, 0.4), (0.3, 0.45, 0.25), (0.5, 0.4, 0.1), (0.65, 0.3, 0.05), (0.25, 0.5, 0.25))
-
-PRODUCT_KINDS = ("Software", "Hardware", "Services", "Add-on")
-
-SUPPORT_CHANNELS = ("email", "phone", "chat", "web form")
-SUPPORT_CHANNEL_SHARE = (0.40, 0.25, 0.25, 0.10)
-FIRST_RESPONSE_MINUTES = (240.0, 1.5, 3.0, 300.0)
-"""Median wait for a first answer by support channel: a phone is answered at once, an email in hours."""
-FIRST_CONTACT_RESOLUTION = (0.62, 0.78, 0.74, 0.58)
-TICKET_KIND_SHARE = (0.2, 0.65, 0.15)
-"""Shares of complaints, questions and feedback, in the order of TICKET_KINDS."""
-RESOLUTION_MINUTES = (1440.0, 240.0, 2880.0)
-"""Median time from first answer to resolution by kind: complaint, question, feedback."""
-
-DEPARTMENTS = ("Sales", "Marketing", "Customer support", "Engineering", "Finance", "Operations")
-DEPARTMENT_SHARE = (0.20, 0.08, 0.25, 0.25, 0.07, 0.15)
-DEPARTMENT_ATTRITION = (0.22, 0.15, 0.25, 0.10, 0.08, 0.12)
-"""Share of a department's staff leaving in a year."""
-COURSES = 25
-
-TICKETS_PER_CUSTOMER = 0.5
-NPS_ANSWERS_PER_CUSTOMER = 0.3
-"""Unless the sizes are given: half a ticket and three tenths of an NPS answer per customer (at least 20 each)."""
-
-PLATFORMS = ("LinkedIn", "Instagram", "Facebook", "X", "YouTube")
-PLATFORM_REACH = (0.5, 0.9, 0.7, 0.4, 0.3)
-"""Daily impressions per customer, by platform."""
-PLATFORM_ENGAGEMENT = (0.030, 0.045, 0.020, 0.015, 0.050)
-REVIEW_PLATFORMS = ("Google", "Trustpilot", "G2", "App Store")
-REVIEW_PLATFORM_SHARE = (0.4, 0.3, 0.15, 0.15)
-REVIEW_STARS = (0.07, 0.06, 0.12, 0.30, 0.45)
+Array = npt.NDArray[Any]
+"""Any NumPy array: the columns are of many dtypes, and NumPy's own hints lose them in arithmetic anyway."""
 
 COMMENTS = (
     "Too expensive for what it does.",
@@ -104,10 +53,360 @@ COMMENTS = (
 )
 """Comments by band: two for detractors, two for passives, two for promoters."""
 
-Array = npt.NDArray[Any]
-"""Any NumPy array: the columns are of many dtypes, and NumPy's own hints lose them in arithmetic anyway."""
-
 TEXT = pa.string()
+
+
+# -- Profiles -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A number that moves in a straight line across the data set's window: ``start`` on its first day, ``end``
+    on its last, and stays at those before and after it.
+
+    It is how a profile tells a story (satisfaction rising, acquisition getting dearer) while every row is still
+    drawn at random around it. A steady drift (``start == end``) changes nothing the generator draws, so that a
+    knob added as a drift keeps the data of earlier versions.
+    """
+
+    start: float
+    end: float
+
+    def at(self, progress: Array) -> Array:
+        """The value at each ``progress`` through the window, from 0 on its first day to 1 on its last."""
+        return np.asarray(self.start + (self.end - self.start) * progress)
+
+
+def _check_lengths(group: str, names: tuple[str, ...], **values: tuple[Any, ...]) -> None:
+    """Every per-name tuple of a profile group has one value per name, or the group is refused."""
+    wrong = [field for field, value in values.items() if len(value) != len(names)]
+    if wrong:
+        raise ValueError(f"{group}: {', '.join(wrong)} must have one value for each of the {len(names)} names")
+
+
+@dataclass(frozen=True)
+class ActivityProfile:
+    """How busy the business is from day to day: every dated row (signups, orders, tickets, reviews) is drawn in
+    proportion to it."""
+
+    monthly_growth: Drift = Drift(0.015, 0.015)
+    """Month-on-month growth of activity, at the window's start and at its end; the history before the window
+    grows at the start rate. Revenue growth follows it, together with the growth of the subscriber base."""
+    season_amplitude: float = 0.2
+    """How far activity rises above (and falls below) its trend at the peak of the year (and half a year later)."""
+    peak_month: float = 10.5
+    """When in the year activity peaks, as a month from 0 (January) to 11 (December): 10.5 makes November and
+    December the peak alike."""
+    weekend: tuple[float, float] = (0.7, 0.55)
+    """Activity on Saturdays and on Sundays, relative to a weekday: a shop is quieter then, a monthly bill not.
+    Months differ by their weekends, so a deep dip makes monthly figures (and their growth) jump."""
+    history_days: int = 730
+    """Days before the window in which the customers of :attr:`SegmentProfile.signed_up_before` signed up and
+    some products were launched: a long history gives a mature customer base."""
+
+
+@dataclass(frozen=True)
+class SegmentProfile:
+    """The customer segments, what sets them apart, and how long their subscriptions last.
+
+    The tuples have one value per segment, in the order of :attr:`names`.
+    """
+
+    names: tuple[str, ...] = ("Enterprise", "Mid-market", "Small business", "Consumer", "Public sector")
+    """Segment names, as written in customers.segment and market_totals.segment."""
+    share: tuple[float, ...] = (0.05, 0.15, 0.30, 0.40, 0.10)
+    """Share of the customers in each segment."""
+    order_value: tuple[float, ...] = (2400.0, 800.0, 250.0, 60.0, 1200.0)
+    """Median order amount by segment (amounts are lognormal around it): revenue per active customer."""
+    order_frequency: tuple[float, ...] = (3.0, 2.0, 1.2, 1.0, 1.5)
+    """How much more often a customer of the segment orders than one of weight 1, for the same days subscribed."""
+    monthly_fee: tuple[float, ...] = (1500.0, 400.0, 90.0, 15.0, 700.0)
+    """Median subscription fee per month (subscriptions.recurring_amount), before the plan's factor."""
+    monthly_churn: tuple[float, ...] = (0.008, 0.015, 0.03, 0.045, 0.01)
+    """Share of a segment's subscribers leaving each month at the start of the window: retention and churn, and
+    with the margin, customer lifetime value."""
+    churn_trend: Drift = Drift(1.0, 1.0)
+    """Factor on every segment's churn rate across the window, at any tenure: below 1 at the end, retention
+    improves through the window."""
+    lifetime_shape: float = 1.0
+    """Weibull shape of subscription lifetimes: 1 is a churn rate that is the same at any tenure; below 1 new
+    subscribers leave far more often than those who stayed, as trial sign-ups do, so that the churn over a
+    quarter is lower than three months of the monthly rate. The segment's churn then sets the scale: 1 / churn
+    months is when 63 % of a cohort has left."""
+    signed_up_before: float = 0.2
+    """Share of the customers who signed up in the history before the window rather than in it: the higher, the
+    larger and steadier the subscriber base the window starts with."""
+    market_share: tuple[float, ...] = (0.03, 0.05, 0.04, 0.02, 0.06)
+    """Our share of each segment's market at the start of the window; it grows by a tenth a year."""
+    loyalty: tuple[float, ...] = (0.10, 0.20, 0.25, 0.40, 0.05)
+    """Share of the segment's customers in the loyalty programme."""
+    promoters: tuple[float, ...] = (0.45, 0.42, 0.40, 0.36, 0.44)
+    """Share of promoters (9–10) among the segment's NPS answers at the start of the window."""
+    detractors: tuple[float, ...] = (0.16, 0.19, 0.22, 0.27, 0.18)
+    """Share of detractors (0–6) among the segment's NPS answers at the start of the window."""
+    promoters_shift: float = 0.08
+    """Change of every segment's share of promoters from the window's first day to its last."""
+    detractors_shift: float = -0.05
+    """Change of every segment's share of detractors from the window's first day to its last."""
+    nps_answers_per_customer: float = 0.3
+    """NPS answers per customer over the whole data set (unless ``survey_responses`` sets the total)."""
+    plans: tuple[str, ...] = ("Basic", "Standard", "Premium")
+    """Plan names, as written in customers.plan."""
+    plan_fee_factor: tuple[float, ...] = (1.0, 1.8, 3.2)
+    """Factor on the segment's monthly fee for each plan."""
+    plan_share_by_segment: tuple[tuple[float, ...], ...] = (
+        (0.2, 0.4, 0.4),
+        (0.3, 0.45, 0.25),
+        (0.5, 0.4, 0.1),
+        (0.65, 0.3, 0.05),
+        (0.25, 0.5, 0.25),
+    )
+    """For each segment, the share of its customers on each plan."""
+    regions: tuple[str, ...] = ("North", "South", "East", "West", "International")
+    """Region names, as written in customers.region."""
+    region_share: tuple[float, ...] = (0.25, 0.20, 0.20, 0.20, 0.15)
+    """Share of the customers in each region."""
+
+    def __post_init__(self) -> None:
+        _check_lengths(
+            "segments",
+            self.names,
+            share=self.share,
+            order_value=self.order_value,
+            order_frequency=self.order_frequency,
+            monthly_fee=self.monthly_fee,
+            monthly_churn=self.monthly_churn,
+            market_share=self.market_share,
+            loyalty=self.loyalty,
+            promoters=self.promoters,
+            detractors=self.detractors,
+            plan_share_by_segment=self.plan_share_by_segment,
+        )
+        for shares in self.plan_share_by_segment:
+            _check_lengths("segments", self.plans, plan_fee_factor=self.plan_fee_factor, plan_share_by_segment=shares)
+        _check_lengths("segments", self.regions, region_share=self.region_share)
+        if self.lifetime_shape <= 0 or min(self.churn_trend.start, self.churn_trend.end) <= 0:
+            raise ValueError("segments: the lifetime shape and the churn trend must be above 0")
+
+
+@dataclass(frozen=True)
+class SalesProfile:
+    """What orders are worth, and what is sold."""
+
+    order_value_trend: Drift = Drift(1.0, 1.0)
+    """Factor on every order amount across the window: price rises, or a richer product mix, lift revenue per
+    active customer."""
+    margin_rate: Drift = Drift(0.36, 0.36)
+    """Mean gross margin as a share of the order amount (orders vary around it), across the window."""
+    margin_range: tuple[float, float] = (-0.2, 0.8)
+    """The lowest and the highest margin rate an order can have: a few are sold at a loss."""
+    order_propensity: float = 0.7
+    """Gamma shape of how keen customers are to order: below 1 a few keen customers order far more often than the
+    rest; large, every subscriber orders about as often, as with monthly bills."""
+    product_kinds: tuple[str, ...] = ("Software", "Hardware", "Services", "Add-on")
+    """Product lines, as written in products.kind."""
+    product_kind_share: tuple[float, ...] = (0.4, 0.2, 0.25, 0.15)
+    """Share of the products of each kind."""
+
+    def __post_init__(self) -> None:
+        _check_lengths("sales", self.product_kinds, product_kind_share=self.product_kind_share)
+
+
+@dataclass(frozen=True)
+class AcquisitionProfile:
+    """Where customers come from and what winning them costs: CAC, CAC by channel, leads and conversion."""
+
+    channels: tuple[str, ...] = ("Organic search", "Paid search", "Social", "Referral", "Partner", "Events")
+    """Acquisition channels, as written in customers.channel, marketing_spend.channel and leads.channel."""
+    share: tuple[float, ...] = (0.25, 0.25, 0.15, 0.15, 0.12, 0.08)
+    """Share of the customers (and of the leads that come to nothing) brought in by each channel."""
+    cost: tuple[float, ...] = (40.0, 320.0, 210.0, 90.0, 450.0, 1100.0)
+    """What a customer won through the channel costs in marketing spend, at the start of the window."""
+    cost_trend: Drift = Drift(1.0, 1.0)
+    """Factor on every channel's cost across the window: above 1 at the end, acquisition gets dearer."""
+    lead_conversion: float = 0.25
+    """Share of the leads that become customers; the others come to nothing."""
+
+    def __post_init__(self) -> None:
+        _check_lengths("acquisition", self.channels, share=self.share, cost=self.cost)
+
+
+@dataclass(frozen=True)
+class SupportProfile:
+    """Support tickets by channel and kind, how fast and how well they are handled, and the surveys after them.
+
+    Per-channel tuples follow :attr:`channels`; per-kind ones follow :data:`~fourfold.metrics.tables.TICKET_KINDS`
+    (complaint, question, feedback).
+    """
+
+    tickets_per_customer: float = 0.5
+    """Tickets per customer over the whole data set (unless ``tickets`` sets the number)."""
+    channels: tuple[str, ...] = ("email", "phone", "chat", "web form")
+    """Support channels, as written in support_tickets.channel."""
+    channel_share: tuple[float, ...] = (0.40, 0.25, 0.25, 0.10)
+    """Share of the tickets coming in through each channel."""
+    first_response_minutes: tuple[float, ...] = (240.0, 1.5, 3.0, 300.0)
+    """Median wait for a first answer by channel: a phone is answered at once, an email in hours."""
+    response_trend_by_kind: tuple[Drift, Drift, Drift] = (Drift(1.0, 1.0), Drift(1.0, 1.0), Drift(1.0, 1.0))
+    """Factor on the wait for a first answer by ticket kind, across the window: feedback handled by a team of
+    its own waits longer, and a falling factor is a team getting faster (feedback response time)."""
+    first_contact_resolution: tuple[float, ...] = (0.62, 0.78, 0.74, 0.58)
+    """Share of each channel's tickets resolved at the first contact at the start of the window; the others take
+    more contacts, each as likely to be the last."""
+    first_contact_resolution_shift: float = 0.0
+    """Change of every channel's first-contact resolution from the window's first day to its last."""
+    kind_share: tuple[float, float, float] = (0.2, 0.65, 0.15)
+    """Shares of complaints, questions and feedback."""
+    resolution_minutes: tuple[float, float, float] = (1440.0, 240.0, 2880.0)
+    """Median time from the first answer to resolution by kind, for a ticket resolved in one contact."""
+    surveyed_share: float = 0.45
+    """Share of the resolved tickets whose customer answers a CSAT (two in three) or CES question afterwards."""
+    csat_after_first_contact: tuple[float, float, float, float, float] = (0.03, 0.04, 0.10, 0.35, 0.48)
+    """Shares of the CSAT scores 1 to 5 after a ticket resolved at the first contact."""
+    csat_after_more_contacts: tuple[float, float, float, float, float] = (0.10, 0.12, 0.23, 0.33, 0.22)
+    """Shares of the CSAT scores 1 to 5 after a ticket that took more contacts."""
+    ces_after_first_contact: tuple[float, ...] = (0.02, 0.03, 0.05, 0.10, 0.20, 0.30, 0.30)
+    """Shares of the CES scores 1 to 7 (7 the easiest) after a ticket resolved at the first contact."""
+    ces_after_more_contacts: tuple[float, ...] = (0.08, 0.10, 0.14, 0.18, 0.20, 0.18, 0.12)
+    """Shares of the CES scores 1 to 7 after a ticket that took more contacts."""
+    satisfaction_lift: float = 0.0
+    """Share of the CSAT and CES answers moved one score up by the end of the window (none at its start), beside
+    what better first-contact resolution brings: the top-two-box CSAT rises by as much."""
+
+    def __post_init__(self) -> None:
+        _check_lengths(
+            "support",
+            self.channels,
+            channel_share=self.channel_share,
+            first_response_minutes=self.first_response_minutes,
+            first_contact_resolution=self.first_contact_resolution,
+        )
+        if len(self.ces_after_first_contact) != 7 or len(self.ces_after_more_contacts) != 7:
+            raise ValueError("support: the CES shares must have one value for each score from 1 to 7")
+
+
+@dataclass(frozen=True)
+class StaffProfile:
+    """The workforce: headcount, departments, turnover, and the employee NPS pulse.
+
+    Per-department tuples follow :attr:`departments`.
+    """
+
+    headcount: int | None = None
+    """Employees on the books, leavers included; ``None`` for one per 200 customers (at least 40)."""
+    departments: tuple[str, ...] = ("Sales", "Marketing", "Customer support", "Engineering", "Finance", "Operations")
+    """Department names, as written in employees.department (and survey_responses.segment of employee answers)."""
+    department_share: tuple[float, ...] = (0.20, 0.08, 0.25, 0.25, 0.07, 0.15)
+    """Share of the employees in each department."""
+    attrition: tuple[float, ...] = (0.22, 0.15, 0.25, 0.10, 0.08, 0.12)
+    """Share of a department's staff leaving in a year: employee turnover."""
+    hired_before: float = 0.7
+    """Share of the employees hired in the eight years before the window rather than in it."""
+    promoters: float = 0.30
+    """Share of promoters among the employee NPS answers at the start of the window."""
+    detractors: float = 0.30
+    """Share of detractors among the employee NPS answers at the start of the window."""
+    promoters_shift: float = 0.06
+    """Change of the share of promoters among employees from the window's first day to its last."""
+    detractors_shift: float = -0.05
+    """Change of the share of detractors among employees from the window's first day to its last."""
+
+    def __post_init__(self) -> None:
+        _check_lengths("staff", self.departments, department_share=self.department_share, attrition=self.attrition)
+
+
+@dataclass(frozen=True)
+class TrainingProfile:
+    """The courses staff take, and what comes of them: training hours, completion, objectives met, training ROI."""
+
+    courses: int = 25
+    """Courses in the catalogue, each of one of the :attr:`course_hours`."""
+    course_hours: tuple[float, ...] = (4, 8, 16, 24, 40)
+    """The lengths a course can have, in hours, equally likely."""
+    course_length_trend: Drift = Drift(1.0, 1.0)
+    """Factor on every course's hours across the window (rounded to half hours): below 1, courses are reworked
+    into shorter modules."""
+    enrolments_per_year: Drift = Drift(2.5, 2.5)
+    """Courses an employee enrols in per year, across the window: the number of enrolments and completions."""
+    completion: Drift = Drift(0.82, 0.82)
+    """Share of the enrolments completed (before the employee leaves), across the window."""
+    days_to_complete: float = 20.0
+    """Mean days from enrolment to completion beyond the course's own length (three days and a day per four
+    hours); recent enrolments are not completed yet, so the last months' completion rate is lower."""
+    objectives_met: Drift = Drift(0.75, 0.75)
+    """Share of the completed courses whose learning objectives were met, across the window."""
+    cost_per_hour: float = 75.0
+    """Cost of an hour of training (each enrolment varies by a tenth around it)."""
+    benefit_multiple: Drift = Drift(1.8, 1.8)
+    """Median benefit attributed to a course whose objectives were met, as a multiple of its cost, across the
+    window: with :attr:`objectives_met`, the training ROI."""
+    benefit_multiple_unmet: float = 0.3
+    """Benefit attributed to a course whose objectives were not met, as a multiple of its cost."""
+
+    def __post_init__(self) -> None:
+        if min(self.enrolments_per_year.start, self.enrolments_per_year.end) <= 0:
+            raise ValueError("training: the enrolments per year must be above 0")
+
+
+@dataclass(frozen=True)
+class SocialProfile:
+    """Social media reach and public reviews."""
+
+    platforms: tuple[str, ...] = ("LinkedIn", "Instagram", "Facebook", "X", "YouTube")
+    """Social platforms, as written in social_engagement.platform."""
+    platform_reach: tuple[float, ...] = (0.5, 0.9, 0.7, 0.4, 0.3)
+    """Daily impressions per customer, by platform."""
+    platform_engagement: tuple[float, ...] = (0.030, 0.045, 0.020, 0.015, 0.050)
+    """Share of the impressions engaged with, by platform."""
+    review_platforms: tuple[str, ...] = ("Google", "Trustpilot", "G2", "App Store")
+    """Review sites, as written in reviews.platform."""
+    review_platform_share: tuple[float, ...] = (0.4, 0.3, 0.15, 0.15)
+    """Share of the reviews posted on each site."""
+    review_stars: tuple[float, float, float, float, float] = (0.07, 0.06, 0.12, 0.30, 0.45)
+    """Shares of the ratings 1 to 5 stars at the start of the window; a few more are better by its end."""
+
+    def __post_init__(self) -> None:
+        _check_lengths(
+            "social", self.platforms, platform_reach=self.platform_reach, platform_engagement=self.platform_engagement
+        )
+        _check_lengths("social", self.review_platforms, review_platform_share=self.review_platform_share)
+
+
+@dataclass(frozen=True)
+class DatasetProfile:
+    """What kind of business the data set describes, and how its numbers move over the window.
+
+    The sizes (customers, orders, months) and the seed are arguments of :func:`generate_dataset`; a profile is
+    everything else, so that one business can be generated at any size. The default is a company selling
+    subscriptions and orders to five segments, from enterprises to consumers; a profile for another business
+    replaces the groups that differ, e.g. ``replace(DEFAULT_PROFILE, staff=StaffProfile(headcount=1200))``.
+    """
+
+    activity: ActivityProfile = ActivityProfile()
+    """Growth, seasonality and history of the business's activity."""
+    segments: SegmentProfile = SegmentProfile()
+    """Customer segments, plans and regions, subscriptions and churn, NPS."""
+    sales: SalesProfile = SalesProfile()
+    """Order value and margin over time, product lines."""
+    acquisition: AcquisitionProfile = AcquisitionProfile()
+    """Acquisition channels and their cost."""
+    support: SupportProfile = SupportProfile()
+    """Support tickets, their handling and the CSAT and CES answers after them."""
+    staff: StaffProfile = StaffProfile()
+    """Headcount, departments, turnover and employee NPS."""
+    training: TrainingProfile = TrainingProfile()
+    """Courses, completion, objectives met and the benefit of training."""
+    social: SocialProfile = SocialProfile()
+    """Social media and review sites."""
+
+
+DEFAULT_PROFILE = DatasetProfile()
+"""The fictitious company of ``fourfold demo-data``: the same files for the same seed as before profiles existed."""
+
+SEGMENTS = DEFAULT_PROFILE.segments.names
+"""The default profile's segments."""
+CHANNELS = DEFAULT_PROFILE.acquisition.channels
+"""The default profile's acquisition channels."""
 
 
 # -- Results --------------------------------------------------------------------------------------------------
@@ -243,7 +542,7 @@ def _day_number(day: date) -> int:
 class _Calendar:
     """The days of the data set, and how busy each one is.
 
-    Activity grows 1.5 % a month, peaks in November and December, and drops at the weekend. Dates of
+    Activity grows month on month at the profile's rate, peaks once a year, and drops at the weekend. Dates of
     signups, orders, tickets and reviews are drawn in proportion to it, by inverting its cumulative sum.
     """
 
@@ -253,21 +552,25 @@ class _Calendar:
     cumulative_activity: Array
 
     @classmethod
-    def ending(cls, end: date, months: int) -> _Calendar:
+    def ending(cls, end: date, months: int, activity: ActivityProfile) -> _Calendar:
         end_month = end.year * 12 + end.month - 1
         start_month = end_month - months + 1
         window_start = _day_number(date(start_month // 12, start_month % 12 + 1, 1))
         next_month = end_month + 1
         window_end = _day_number(date(next_month // 12, next_month % 12 + 1, 1)) - 1
-        first_day = window_start - HISTORY_DAYS
+        first_day = window_start - activity.history_days
         days = np.arange(first_day, window_end + 1)
         month_of_year = _month_numbers(days) % 12
-        growth = 1.015 ** ((days - first_day) / 30.44)
-        season = 1 + 0.2 * np.cos(2 * np.pi * (month_of_year - 10.5) / 12)
+        start_rate, end_rate = 1 + activity.monthly_growth.start, 1 + activity.monthly_growth.end
+        # Every day grows at the start rate, and by the share of the window gone at the end rate instead: the
+        # exponent of the end rate's excess is the months of the window weighted by how far into it they are.
+        ramp_months = np.cumsum(_progress(days, window_start, window_end)) / 30.44
+        growth = start_rate ** ((days - first_day) / 30.44) * (end_rate / start_rate) ** ramp_months
+        season = 1 + activity.season_amplitude * np.cos(2 * np.pi * (month_of_year - activity.peak_month) / 12)
         weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 is Monday
-        weekend = np.select([weekday == 5, weekday == 6], [0.7, 0.55], 1.0)
-        activity = growth * season * weekend
-        return cls(first_day, window_start, window_end, np.concatenate([[0.0], np.cumsum(activity)]))
+        weekend = np.select([weekday == 5, weekday == 6], activity.weekend, 1.0)
+        activity_by_day = growth * season * weekend
+        return cls(first_day, window_start, window_end, np.concatenate([[0.0], np.cumsum(activity_by_day)]))
 
     @property
     def window_days(self) -> int:
@@ -284,11 +587,16 @@ class _Calendar:
 
     def elapsed(self, days: Array) -> Array:
         """How far into the data set each day is, from 0 at its first day to 1 at its last."""
-        return np.clip((days - self.window_start) / self.window_days, 0.0, 1.0)
+        return _progress(days, self.window_start, self.window_end)
 
     def month_index(self, days: Array) -> Array:
         """The month of each day, counted from 0 for the data set's first month."""
         return np.asarray(_month_numbers(days) - _month_numbers(np.asarray([self.window_start]))[0])
+
+
+def _progress(days: Array, window_start: int, window_end: int) -> Array:
+    """How far into the window from ``window_start`` to ``window_end`` each day is, from 0 to 1."""
+    return np.clip((days - window_start) / (window_end - window_start + 1), 0.0, 1.0)
 
 
 def _month_numbers(days: Array) -> Array:
@@ -344,11 +652,15 @@ class _Customers:
 
 
 def _customers_and_subscriptions(
-    rng: np.random.Generator, calendar: _Calendar, ids: _Column
+    rng: np.random.Generator,
+    calendar: _Calendar,
+    ids: _Column,
+    segments: SegmentProfile,
+    acquisition: AcquisitionProfile,
 ) -> tuple[_Table, _Table, _Customers]:
-    """Customers, a fifth of whom signed up before the window, each with one subscription that may end."""
+    """Customers, some of whom signed up before the window, each with one subscription that may end."""
     count = len(ids.values)
-    before = round(count * 0.2)
+    before = round(count * segments.signed_up_before)
     signup = np.sort(
         np.concatenate(
             [
@@ -357,24 +669,25 @@ def _customers_and_subscriptions(
             ]
         )
     )
-    segment = _choose(rng, SEGMENT_SHARE, count)
-    channel = _choose(rng, CHANNEL_SHARE, count)
-    plan_thresholds = np.cumsum(PLAN_SHARE_BY_SEGMENT, axis=1)[segment]
+    segment = _choose(rng, segments.share, count)
+    channel = _choose(rng, acquisition.share, count)
+    plan_thresholds = np.cumsum(segments.plan_share_by_segment, axis=1)[segment]
     plan = (rng.random(count)[:, None] > plan_thresholds).sum(axis=1)
     customers: _Table = {
         "id": ids,
         "signup_date": _plain(signup),
-        "segment": _labelled(segment, SEGMENTS),
-        "channel": _labelled(channel, CHANNELS),
-        "region": _labelled(_choose(rng, REGION_SHARE, count), REGIONS),
-        "plan": _labelled(plan, PLANS),
-        "loyalty_member": _plain(rng.random(count) < np.asarray(SEGMENT_LOYALTY)[segment]),
+        "segment": _labelled(segment, segments.names),
+        "channel": _labelled(channel, acquisition.channels),
+        "region": _labelled(_choose(rng, segments.region_share, count), segments.regions),
+        "plan": _labelled(plan, segments.plans),
+        "loyalty_member": _plain(rng.random(count) < np.asarray(segments.loyalty)[segment]),
     }
-    # Churn is memoryless: each month a segment loses the same share of its remaining subscribers.
-    lifetime = rng.exponential(30.44 / np.asarray(SEGMENT_MONTHLY_CHURN)[segment])
-    end = signup + np.ceil(lifetime).astype(np.int64)
+    # A Weibull lifetime (memoryless for a shape of 1) at the segment's churn rate, run on the churn trend's clock.
+    scale = 30.44 / np.asarray(segments.monthly_churn)[segment]
+    lifetime = scale * rng.standard_exponential(count) ** (1 / segments.lifetime_shape)
+    end = signup + np.ceil(_days_to_churn(calendar, signup, lifetime, segments.churn_trend)).astype(np.int64)
     running = end > calendar.window_end
-    fee = np.asarray(SEGMENT_MONTHLY_FEE)[segment] * np.asarray(PLAN_FEE_FACTOR)[plan]
+    fee = np.asarray(segments.monthly_fee)[segment] * np.asarray(segments.plan_fee_factor)[plan]
     subscriptions: _Table = {
         "customer_id": ids,
         "start_date": _plain(signup),
@@ -386,7 +699,29 @@ def _customers_and_subscriptions(
     return customers, subscriptions, _Customers(signup, segment, channel, active_from, active_to)
 
 
-def _products(rng: np.random.Generator, calendar: _Calendar, count: int) -> tuple[_Table, Array]:
+def _days_to_churn(calendar: _Calendar, signup: Array, lifetime: Array, trend: Drift) -> Array:
+    """Days from each signup to the end of the subscription, for a ``lifetime`` in days at the segment's own
+    churn rate, when the churn trend makes customers leave faster or slower.
+
+    The churn rate is ``trend.start`` times the segment's before the window, ``trend.end`` times after it, and
+    moves in a straight line in between, so a subscription uses up its lifetime at a constant, then a linear, then
+    a constant pace; each piece is inverted in closed form. A steady trend of 1 gives the lifetime itself, exactly.
+    """
+    low, high, window = trend.start, trend.end, calendar.window_days
+    slope = (high - low) / window
+    before = np.maximum(calendar.window_start - signup, 0)  # days subscribed before the window
+    entered = np.maximum(signup - calendar.window_start, 0)  # the day of the window the subscription enters it
+    left = lifetime - low * before  # lifetime left on entering the window
+    pace = low + slope * entered
+    rest = window - entered
+    in_window = pace * rest + slope / 2 * rest**2  # lifetime the rest of the window uses up
+    # The root of pace·t + slope·t²/2 = left, written so that a slope of 0 gives left / pace without cancellation.
+    within = 2 * left / (pace + np.sqrt(np.maximum(pace**2 + 2 * slope * left, 0)))
+    after = before + rest + (left - in_window) / high
+    return np.select([left <= 0, left <= in_window], [lifetime / low, before + within], after)
+
+
+def _products(rng: np.random.Generator, calendar: _Calendar, count: int, sales: SalesProfile) -> tuple[_Table, Array]:
     """Products: three in five launched long ago, the others through the history and the window."""
     core = round(count * 0.6)
     launch = np.sort(
@@ -400,7 +735,7 @@ def _products(rng: np.random.Generator, calendar: _Calendar, count: int) -> tupl
     table: _Table = {
         "id": _ids("PRD-", np.arange(1, count + 1), count),
         "launch_date": _plain(launch),
-        "kind": _labelled(_choose(rng, (0.4, 0.2, 0.25, 0.15), count), PRODUCT_KINDS),
+        "kind": _labelled(_choose(rng, sales.product_kind_share, count), sales.product_kinds),
     }
     return table, launch
 
@@ -412,17 +747,21 @@ def _orders(
     customer_ids: _Column,
     product_launch: Array,
     count: int,
+    segments: SegmentProfile,
+    sales: SalesProfile,
 ) -> tuple[_Table, Array, Array, Array]:
     """Orders by subscribed customers, the keen ones far more often, of products already launched."""
-    propensity = rng.gamma(0.7, 1.0, customers.count)
-    weights = propensity * np.asarray(SEGMENT_ORDER_FREQUENCY)[customers.segment] * customers.active_days
+    propensity = rng.gamma(sales.order_propensity, 1.0, customers.count)
+    weights = propensity * np.asarray(segments.order_frequency)[customers.segment] * customers.active_days
     buyer = _weighted_rows(rng, weights, count)
     day = calendar.draw(rng, customers.active_from[buyer], customers.active_to[buyer], count)
     by_date = np.argsort(day, kind="stable")
     buyer, day = buyer[by_date], day[by_date]
     segment = customers.segment[buyer]
-    amount = _money(rng.lognormal(np.log(np.asarray(SEGMENT_ORDER_VALUE)[segment]), 0.55))
-    margin_rate = np.clip(rng.normal(0.36, 0.12, count), -0.2, 0.8)
+    progress = calendar.elapsed(day)
+    median = np.asarray(segments.order_value)[segment]
+    amount = _money(rng.lognormal(np.log(median), 0.55) * sales.order_value_trend.at(progress))
+    margin_rate = np.clip(rng.normal(sales.margin_rate.at(progress), 0.12), *sales.margin_range)
     popularity = 1 / (rng.permutation(len(product_launch)) + 1.0) ** 0.8
     product = _weighted_rows(rng, popularity, count)
     not_yet_launched = product_launch[product] > day
@@ -439,14 +778,21 @@ def _orders(
     return table, buyer, day, amount
 
 
-def _leads(rng: np.random.Generator, calendar: _Calendar, customers: _Customers, customer_ids: _Column) -> _Table:
+def _leads(
+    rng: np.random.Generator,
+    calendar: _Calendar,
+    customers: _Customers,
+    customer_ids: _Column,
+    acquisition: AcquisitionProfile,
+) -> _Table:
     """A lead behind every customer won in the window, a few weeks before, and three that came to nothing."""
     won = np.flatnonzero(customers.signup >= calendar.window_start)
     converted = customers.signup[won]
     created_won = converted - (rng.geometric(1 / 21, len(won)) - 1)
-    lost = round(len(won) * (1 - LEAD_CONVERSION) / LEAD_CONVERSION)
+    conversion = acquisition.lead_conversion
+    lost = round(len(won) * (1 - conversion) / conversion)
     created = np.concatenate([created_won, calendar.draw(rng, calendar.window_start, calendar.window_end, lost)])
-    channel = np.concatenate([customers.channel[won], _choose(rng, CHANNEL_SHARE, lost)])
+    channel = np.concatenate([customers.channel[won], _choose(rng, acquisition.share, lost)])
     customer = np.concatenate([won, np.zeros(lost, np.int64)])
     not_converted = np.arange(len(created)) >= len(won)
     by_date = np.argsort(created, kind="stable")
@@ -455,20 +801,22 @@ def _leads(rng: np.random.Generator, calendar: _Calendar, customers: _Customers,
     return {
         "id": _ids("L", np.arange(1, count + 1), count),
         "created_date": _plain(created[by_date]),
-        "channel": _labelled(channel[by_date], CHANNELS),
+        "channel": _labelled(channel[by_date], acquisition.channels),
         "converted_date": _plain(np.concatenate([converted, np.zeros(lost, np.int64)])[by_date], nulls=not_converted),
         "customer_id": replace(customer_ids, values=customer_ids.values[customer[by_date]], nulls=not_converted),
     }
 
 
-def _marketing_spend(rng: np.random.Generator, calendar: _Calendar, customers: _Customers) -> _Table:
+def _marketing_spend(
+    rng: np.random.Generator, calendar: _Calendar, customers: _Customers, acquisition: AcquisitionProfile
+) -> _Table:
     """Daily spend per channel: what each channel's customers of the month cost, spread over its days."""
     months = int(calendar.month_index(np.asarray([calendar.window_end]))[0]) + 1
-    channels = len(CHANNELS)
+    channels = len(acquisition.channels)
     won = customers.signup >= calendar.window_start
     month = calendar.month_index(customers.signup[won])
     new_customers = np.bincount(month * channels + customers.channel[won], minlength=months * channels)
-    cost = np.asarray(CHANNEL_ACQUISITION_COST)
+    cost = np.asarray(acquisition.cost)
     # A floor of two customers' worth keeps a channel that brought nobody in a month from costing nothing.
     monthly = (np.maximum(new_customers.reshape(months, channels), 2) * cost) * rng.lognormal(
         0, 0.12, (months, channels)
@@ -478,31 +826,43 @@ def _marketing_spend(rng: np.random.Generator, calendar: _Calendar, customers: _
     weekday_weight = np.where((days + 3) % 7 >= 5, 0.4, 1.0)
     share_of_month = weekday_weight / np.bincount(day_month, weights=weekday_weight)[day_month]
     amount = monthly[day_month] * share_of_month[:, None] * rng.lognormal(0, 0.05, (len(days), channels))
+    amount *= acquisition.cost_trend.at(calendar.elapsed(days))[:, None]
     return {
         "spend_date": _plain(np.repeat(days, channels)),
-        "channel": _labelled(np.tile(np.arange(channels), len(days)), CHANNELS),
+        "channel": _labelled(np.tile(np.arange(channels), len(days)), acquisition.channels),
         "amount": _plain(_money(amount.ravel())),
     }
 
 
 def _market_totals(
-    rng: np.random.Generator, calendar: _Calendar, segment: Array, order_day: Array, amount: Array
+    rng: np.random.Generator,
+    calendar: _Calendar,
+    segment: Array,
+    order_day: Array,
+    amount: Array,
+    profile: SegmentProfile,
 ) -> _Table:
-    """Monthly market revenue per segment: our revenue over a share that grows slowly."""
+    """Monthly market revenue of the whole market and of each segment: our revenue over a share that grows slowly.
+
+    The whole market, the row without a segment that market share divides by, is the sum of the segments' rows.
+    """
     months = int(calendar.month_index(np.asarray([calendar.window_end]))[0]) + 1
-    segments = len(SEGMENTS)
+    segments = len(profile.names)
     ours = np.bincount(
         calendar.month_index(order_day) * segments + segment, weights=amount, minlength=months * segments
     ).reshape(months, segments)
-    share = np.asarray(SEGMENT_MARKET_SHARE) * (1 + 0.1 * np.arange(months) / 12)[:, None]
+    share = np.asarray(profile.market_share) * (1 + 0.1 * np.arange(months) / 12)[:, None]
     # A market is never smaller than a month of a few median orders, even when a tiny data set sold nothing.
-    market = np.maximum(ours, 10 * np.asarray(SEGMENT_ORDER_VALUE)) / share * rng.lognormal(0, 0.04, ours.shape)
+    market = np.maximum(ours, 10 * np.asarray(profile.order_value)) / share * rng.lognormal(0, 0.04, ours.shape)
+    by_segment = _money(market)
+    revenue = np.column_stack([_money(by_segment.sum(axis=1)), by_segment])
     month_starts = np.arange(months) + _month_numbers(np.asarray([calendar.window_start]))[0]
     period_start = month_starts.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    position = np.tile(np.arange(-1, segments), months)  # -1 for the whole market, first in every month
     return {
-        "period_start": _plain(np.repeat(period_start, segments)),
-        "segment": _labelled(np.tile(np.arange(segments), months), SEGMENTS),
-        "market_revenue": _plain(_money(market.ravel())),
+        "period_start": _plain(np.repeat(period_start, segments + 1)),
+        "segment": _labelled(np.maximum(position, 0), profile.names, nulls=position < 0),
+        "market_revenue": _plain(revenue.ravel()),
     }
 
 
@@ -517,20 +877,29 @@ class _Tickets:
 
 
 def _support_tickets(
-    rng: np.random.Generator, calendar: _Calendar, customers: _Customers, customer_ids: _Column, count: int
+    rng: np.random.Generator,
+    calendar: _Calendar,
+    customers: _Customers,
+    customer_ids: _Column,
+    count: int,
+    support: SupportProfile,
 ) -> tuple[_Table, _Tickets]:
     """Tickets answered fast by phone and chat, slowly by email, resolved at once more often by phone."""
     customer = _weighted_rows(rng, customers.active_days.astype(np.float64), count)
     day = calendar.draw(rng, customers.active_from[customer], customers.active_to[customer], count)
     opened = np.sort(_timestamps(day, _seconds_into_day(rng, count)))
-    kind = _choose(rng, TICKET_KIND_SHARE, count)
-    channel = _choose(rng, SUPPORT_CHANNEL_SHARE, count)
+    progress = calendar.elapsed(opened // DAY_MICROSECONDS)
+    kind = _choose(rng, support.kind_share, count)
+    channel = _choose(rng, support.channel_share, count)
     minute = 60_000_000
-    first_response = opened + (rng.lognormal(np.log(np.asarray(FIRST_RESPONSE_MINUTES)[channel]), 0.9) * minute).astype(
-        np.int64
+    wait = np.asarray(support.first_response_minutes)[channel] * np.choose(
+        kind, [trend.at(progress) for trend in support.response_trend_by_kind]
     )
-    contacts = rng.geometric(np.asarray(FIRST_CONTACT_RESOLUTION)[channel]).astype(np.int64)
-    working = rng.lognormal(np.log(np.asarray(RESOLUTION_MINUTES)[kind]), 1.0) * np.sqrt(contacts)
+    first_response = opened + (rng.lognormal(np.log(wait), 0.9) * minute).astype(np.int64)
+    first_contact = np.asarray(support.first_contact_resolution)[channel]
+    first_contact = np.clip(first_contact + support.first_contact_resolution_shift * progress, 0.01, 1.0)
+    contacts = rng.geometric(first_contact).astype(np.int64)
+    working = rng.lognormal(np.log(np.asarray(support.resolution_minutes)[kind]), 1.0) * np.sqrt(contacts)
     resolved_at = first_response + (working * minute).astype(np.int64)
     data_ends = (calendar.window_end + 1) * DAY_MICROSECONDS
     unresolved = (resolved_at >= data_ends) | (rng.random(count) < 0.01)
@@ -542,7 +911,7 @@ def _support_tickets(
         "first_response_at": _plain(first_response, nulls=first_response >= data_ends),
         "resolved_at": _plain(resolved_at, nulls=unresolved),
         "contacts_to_resolve": _plain(contacts, nulls=unresolved),
-        "channel": _labelled(channel, SUPPORT_CHANNELS),
+        "channel": _labelled(channel, support.channels),
     }
     return table, _Tickets(customer, resolved_at, ~unresolved, contacts)
 
@@ -558,10 +927,12 @@ class _Staff:
         return len(self.hire)
 
 
-def _employees(rng: np.random.Generator, calendar: _Calendar, ids: _Column) -> tuple[_Table, _Staff]:
+def _employees(
+    rng: np.random.Generator, calendar: _Calendar, ids: _Column, staff: StaffProfile
+) -> tuple[_Table, _Staff]:
     """Staff: most hired in the eight years before the window, the rest in it; some leave every year."""
     count = len(ids.values)
-    before = round(count * 0.7)
+    before = round(count * staff.hired_before)
     hire = np.sort(
         np.concatenate(
             [
@@ -570,9 +941,9 @@ def _employees(rng: np.random.Generator, calendar: _Calendar, ids: _Column) -> t
             ]
         )
     )
-    department = _choose(rng, DEPARTMENT_SHARE, count)
+    department = _choose(rng, staff.department_share, count)
     # Staff present when the window starts stay on it for a memoryless tenure, as in the window itself.
-    tenure = rng.exponential(365.25 / np.asarray(DEPARTMENT_ATTRITION)[department])
+    tenure = rng.exponential(365.25 / np.asarray(staff.attrition)[department])
     leave = np.maximum(hire, calendar.window_start) + np.ceil(tenure).astype(np.int64)
     staying = leave > calendar.window_end
     fte = np.asarray((1.0, 0.8, 0.5))[_choose(rng, (0.85, 0.07, 0.08), count)]
@@ -580,37 +951,50 @@ def _employees(rng: np.random.Generator, calendar: _Calendar, ids: _Column) -> t
         "id": ids,
         "hire_date": _plain(hire),
         "leave_date": _plain(leave, nulls=staying),
-        "department": _labelled(department, DEPARTMENTS),
+        "department": _labelled(department, staff.departments),
         "fte": _plain(fte),
     }
     return table, _Staff(hire, np.where(staying, calendar.window_end, leave), department)
 
 
 def _training_enrollments(
-    rng: np.random.Generator, calendar: _Calendar, staff: _Staff, employee_ids: _Column
+    rng: np.random.Generator, calendar: _Calendar, staff: _Staff, employee_ids: _Column, training: TrainingProfile
 ) -> _Table:
-    """Two or three courses a year per employee; most are completed, and some pay for themselves."""
+    """A few courses a year per employee; most are completed, and some pay for themselves."""
     active_from = np.maximum(staff.hire, calendar.window_start)
     active_days = np.maximum(staff.leave - active_from + 1, 0)
-    per_employee = rng.poisson(2.5 * active_days / 365.25)
+    # Enrolments come at a rate moving in a straight line from an employee's first day in the window to the last.
+    first_rate = training.enrolments_per_year.at(calendar.elapsed(active_from))
+    last_rate = training.enrolments_per_year.at(calendar.elapsed(active_from + active_days))
+    per_employee = rng.poisson((first_rate + last_rate) / 2 * active_days / 365.25)
     employee = np.repeat(np.arange(staff.count), per_employee)
     count = len(employee)
-    enrolled = active_from[employee] + (rng.random(count) * active_days[employee]).astype(np.int64)
+    # A day drawn in proportion to that rate, by inverting its quadratic cumulative sum: ``skew`` is 1 for a
+    # steady rate, below 1 early on for a rising one.
+    first_rate, last_rate = first_rate[employee], last_rate[employee]
+    draw = rng.random(count)
+    skew = (first_rate + last_rate) / (first_rate + np.sqrt(first_rate**2 + draw * (last_rate**2 - first_rate**2)))
+    enrolled = active_from[employee] + (draw * active_days[employee] * skew).astype(np.int64)
     by_date = np.argsort(enrolled, kind="stable")
     employee, enrolled = employee[by_date], enrolled[by_date]
-    course_hours = np.asarray((4, 8, 16, 24, 40))[rng.integers(0, 5, COURSES)]
-    course = rng.integers(0, COURSES, count)
-    hours = course_hours[course].astype(np.float64)
-    cost = _money(hours * 75 * rng.uniform(0.9, 1.1, count))
-    completed = enrolled + 3 + (hours / 4).astype(np.int64) + rng.exponential(20, count).astype(np.int64)
-    not_completed = (rng.random(count) > 0.82) | (completed > staff.leave[employee])
-    objectives_met = rng.random(count) < 0.75
+    lengths = np.asarray(training.course_hours, np.float64)
+    course_hours = lengths[rng.integers(0, len(lengths), training.courses)]
+    course = rng.integers(0, training.courses, count)
+    hours = np.round(course_hours[course] * training.course_length_trend.at(calendar.elapsed(enrolled)) * 2) / 2
+    cost = _money(hours * training.cost_per_hour * rng.uniform(0.9, 1.1, count))
+    delay = rng.exponential(training.days_to_complete, count).astype(np.int64)
+    completed = enrolled + 3 + (hours / 4).astype(np.int64) + delay
+    dropped = rng.random(count) > training.completion.at(calendar.elapsed(enrolled))
+    not_completed = dropped | (completed > staff.leave[employee])
+    progress = calendar.elapsed(completed)
+    objectives_met = rng.random(count) < training.objectives_met.at(progress)
     pre_score = np.round(np.clip(rng.normal(55, 12, count), 0, 100), 1)
     post_score = np.round(np.clip(pre_score + rng.normal(12, 6, count), 0, 100), 1)
-    benefit = cost * np.where(objectives_met, rng.lognormal(np.log(1.8), 0.5, count), 0.3)
+    multiple = rng.lognormal(np.log(training.benefit_multiple.at(progress)), 0.5)
+    benefit = cost * np.where(objectives_met, multiple, training.benefit_multiple_unmet)
     return {
         "employee_id": replace(employee_ids, values=employee_ids.values[employee]),
-        "course_id": _ids("COURSE-", course + 1, COURSES),
+        "course_id": _ids("COURSE-", course + 1, training.courses),
         "enrolled_date": _plain(enrolled),
         "completed_date": _plain(completed, nulls=not_completed),
         "hours": _plain(hours),
@@ -658,42 +1042,58 @@ class _Answers:
         return _Answers(*(getattr(self, field.name)[rows] for field in fields(self)))
 
 
-def _nps_answers(rng: np.random.Generator, calendar: _Calendar, customers: _Customers, count: int) -> _Answers:
+def _nps_answers(
+    rng: np.random.Generator, calendar: _Calendar, customers: _Customers, count: int, segments: SegmentProfile
+) -> _Answers:
     """NPS answers from subscribed customers, the longer subscribed the likelier (and a customer may answer more
-    than once); scores improve a little over the window."""
+    than once); scores move with the profile's shifts over the window."""
     customer = _weighted_rows(rng, customers.active_days.astype(np.float64), count)
     day = calendar.draw(rng, customers.active_from[customer], customers.active_to[customer], count)
     segment = customers.segment[customer]
     progress = calendar.elapsed(day)
     score = _zero_to_ten(
         rng,
-        np.asarray(SEGMENT_PROMOTERS)[segment] + 0.08 * progress,
-        np.asarray(SEGMENT_DETRACTORS)[segment] - 0.05 * progress,
+        np.asarray(segments.promoters)[segment] + segments.promoters_shift * progress,
+        np.asarray(segments.detractors)[segment] + segments.detractors_shift * progress,
     )
     submitted_at = _timestamps(day, _seconds_into_day(rng, count))
     return _Answers(np.full(count, SURVEY_KINDS.index("nps")), score, submitted_at, customer, segment)
 
 
+def _scores(rng: np.random.Generator, shares: tuple[float, ...], lift: Array) -> Array:
+    """Scores from 1 up in proportion to ``shares``, each answer's draw raised by its ``lift`` (so that the top
+    two boxes gain that share of the answers).
+
+    The draw is ``Generator.choice``'s own (a uniform number looked up in the cumulative shares), so that
+    without a lift the scores are those ``choice`` gives for the same stream.
+    """
+    cumulative = np.cumsum(shares)
+    cumulative /= cumulative[-1]
+    drawn = np.searchsorted(cumulative, rng.random(len(lift)) + lift, side="right")
+    return 1 + np.minimum(drawn, len(shares) - 1)
+
+
 def _ticket_answers(
-    rng: np.random.Generator, calendar: _Calendar, customers: _Customers, tickets: _Tickets
+    rng: np.random.Generator, calendar: _Calendar, customers: _Customers, tickets: _Tickets, support: SupportProfile
 ) -> _Answers:
     """CSAT (1–5) and CES (1–7, 7 the easiest) after resolved tickets; one contact pleases more than three."""
     resolved = np.flatnonzero(tickets.resolved)
-    asked = resolved[rng.random(len(resolved)) < 0.45]
+    asked = resolved[rng.random(len(resolved)) < support.surveyed_share]
     submitted_at = tickets.resolved_at[asked] + (rng.exponential(8, len(asked)) * 3_600_000_000).astype(np.int64)
     in_window = submitted_at < (calendar.window_end + 1) * DAY_MICROSECONDS
     asked, submitted_at = asked[in_window], submitted_at[in_window]
     size = len(asked)
     first_contact = tickets.contacts[asked] == 1
-    csat = 1 + np.where(
+    lift = support.satisfaction_lift * calendar.elapsed(submitted_at // DAY_MICROSECONDS)
+    csat = np.where(
         first_contact,
-        rng.choice(5, size, p=(0.03, 0.04, 0.10, 0.35, 0.48)),
-        rng.choice(5, size, p=(0.10, 0.12, 0.23, 0.33, 0.22)),
+        _scores(rng, support.csat_after_first_contact, lift),
+        _scores(rng, support.csat_after_more_contacts, lift),
     )
-    ces = 1 + np.where(
+    ces = np.where(
         first_contact,
-        rng.choice(7, size, p=(0.02, 0.03, 0.05, 0.10, 0.20, 0.30, 0.30)),
-        rng.choice(7, size, p=(0.08, 0.10, 0.14, 0.18, 0.20, 0.18, 0.12)),
+        _scores(rng, support.ces_after_first_contact, lift),
+        _scores(rng, support.ces_after_more_contacts, lift),
     )
     is_csat = rng.random(size) < 2 / 3
     kind = np.where(is_csat, SURVEY_KINDS.index("csat"), SURVEY_KINDS.index("ces"))
@@ -701,17 +1101,23 @@ def _ticket_answers(
     return _Answers(kind, np.where(is_csat, csat, ces), submitted_at, customer, customers.segment[customer])
 
 
-def _employee_answers(rng: np.random.Generator, calendar: _Calendar, staff: _Staff, customer_count: int) -> _Answers:
+def _employee_answers(
+    rng: np.random.Generator, calendar: _Calendar, staff: _Staff, customer_count: int, profile: DatasetProfile
+) -> _Answers:
     """Employee NPS: a pulse survey in the middle of each quarter, answered by about half the staff."""
     quarter_middles = np.arange(calendar.window_start + 45, calendar.window_end + 1, 91)
     present = (staff.hire[:, None] <= quarter_middles) & (staff.leave[:, None] >= quarter_middles)
     employee, quarter = np.nonzero(present & (rng.random(present.shape) < 0.55))
     day = quarter_middles[quarter] + rng.integers(-7, 8, len(employee))
     progress = calendar.elapsed(day)
-    score = _zero_to_ten(rng, 0.30 + 0.06 * progress, 0.30 - 0.05 * progress)
+    pulse = profile.staff
+    score = _zero_to_ten(
+        rng, pulse.promoters + pulse.promoters_shift * progress, pulse.detractors + pulse.detractors_shift * progress
+    )
     submitted_at = _timestamps(day, _seconds_into_day(rng, len(employee), 8, 18))
     kind = np.full(len(employee), SURVEY_KINDS.index("employee"))
-    return _Answers(kind, score, submitted_at, customer_count + employee, len(SEGMENTS) + staff.department[employee])
+    group = len(profile.segments.names) + staff.department[employee]
+    return _Answers(kind, score, submitted_at, customer_count + employee, group)
 
 
 def _survey_responses(
@@ -723,34 +1129,29 @@ def _survey_responses(
     staff: _Staff,
     employee_ids: _Column,
     total: int | None,
+    profile: DatasetProfile,
 ) -> _Table:
     """Every survey's answers in the order they were given, a tenth of them with a comment.
 
     CSAT and CES answers follow resolved tickets and employee NPS the quarterly pulse, so their numbers come
-    from the tickets and the staff. NPS answers are three tenths of the customers unless ``total`` sets the
-    total: then they make up what the others leave (customers answering more often), and never fall below
+    from the tickets and the staff. NPS answers are the profile's share of the customers unless ``total`` sets
+    the total: then they make up what the others leave (customers answering more often), and never fall below
     their usual share of the answers (nor below 20), the others being thinned at random when the total is small.
     """
-    usual_nps = max(20, round(customers.count * NPS_ANSWERS_PER_CUSTOMER))
+    usual_nps = max(20, round(customers.count * profile.segments.nps_answers_per_customer))
+    after_tickets = functools.partial(_ticket_answers, rng, calendar, customers, tickets, profile.support)
+    pulse = functools.partial(_employee_answers, rng, calendar, staff, customers.count, profile)
     if total is None:
         answers = _Answers.joined(
-            (
-                _nps_answers(rng, calendar, customers, usual_nps),
-                _ticket_answers(rng, calendar, customers, tickets),
-                _employee_answers(rng, calendar, staff, customers.count),
-            )
+            (_nps_answers(rng, calendar, customers, usual_nps, profile.segments), after_tickets(), pulse())
         )
     else:
-        others = _Answers.joined(
-            (
-                _ticket_answers(rng, calendar, customers, tickets),
-                _employee_answers(rng, calendar, staff, customers.count),
-            )
-        )
+        others = _Answers.joined((after_tickets(), pulse()))
         usual_share = usual_nps / (usual_nps + len(others))
         nps_count = max(total - len(others), round(total * usual_share), min(total, 20))
         kept = np.sort(rng.choice(len(others), total - nps_count, replace=False))
-        answers = _Answers.joined((_nps_answers(rng, calendar, customers, nps_count), others.take(kept)))
+        nps = _nps_answers(rng, calendar, customers, nps_count, profile.segments)
+        answers = _Answers.joined((nps, others.take(kept)))
     kind, score, submitted_at, respondent, group = (getattr(answers, field.name) for field in fields(_Answers))
     scale_max = np.asarray((10, 5, 7, 10))[kind]  # in the order of SURVEY_KINDS
     everyone = slice(None)
@@ -767,7 +1168,7 @@ def _survey_responses(
         "score": _plain(score[by_time]),
         "scale_max": _plain(scale_max[by_time]),
         "submitted_at": _plain(submitted_at[by_time]),
-        "segment": _labelled(group[by_time], SEGMENTS + DEPARTMENTS),
+        "segment": _labelled(group[by_time], profile.segments.names + profile.staff.departments),
         "comment": _labelled(comment[by_time], COMMENTS, nulls=rng.random(count) > 0.1),
     }
 
@@ -784,32 +1185,32 @@ def _projects(rng: np.random.Generator, calendar: _Calendar, count: int) -> _Tab
     }
 
 
-def _social_engagement(rng: np.random.Generator, calendar: _Calendar, customers: int) -> _Table:
+def _social_engagement(rng: np.random.Generator, calendar: _Calendar, customers: int, social: SocialProfile) -> _Table:
     """Daily impressions and engagements per platform, growing with the calendar's activity."""
     days = np.arange(calendar.window_start, calendar.window_end + 1)
-    platforms = len(PLATFORMS)
+    platforms = len(social.platforms)
     activity = np.diff(calendar.cumulative_activity)[days - calendar.first_day]
-    expected = activity[:, None] * np.asarray(PLATFORM_REACH) * customers
+    expected = activity[:, None] * np.asarray(social.platform_reach) * customers
     impressions = np.round(expected * rng.lognormal(0, 0.25, expected.shape)).astype(np.int64)
-    rate = np.clip(np.asarray(PLATFORM_ENGAGEMENT) * rng.lognormal(0, 0.15, expected.shape), 0, 1)
+    rate = np.clip(np.asarray(social.platform_engagement) * rng.lognormal(0, 0.15, expected.shape), 0, 1)
     engagements = rng.binomial(impressions, rate).astype(np.int64)
     return {
         "activity_date": _plain(np.repeat(days, platforms)),
-        "platform": _labelled(np.tile(np.arange(platforms), len(days)), PLATFORMS),
+        "platform": _labelled(np.tile(np.arange(platforms), len(days)), social.platforms),
         "impressions": _plain(impressions.ravel()),
         "engagements": _plain(engagements.ravel()),
     }
 
 
-def _reviews(rng: np.random.Generator, calendar: _Calendar, count: int) -> _Table:
+def _reviews(rng: np.random.Generator, calendar: _Calendar, count: int, social: SocialProfile) -> _Table:
     """Public reviews, mostly four and five stars, a little better towards the end."""
     day = np.sort(calendar.draw(rng, calendar.window_start, calendar.window_end, count))
-    stars = np.asarray(REVIEW_STARS)
+    stars = np.asarray(social.review_stars)
     draw = rng.random(count) - 0.04 * calendar.elapsed(day)  # a lower draw is a better review
     rating = 5 - np.searchsorted(np.cumsum(stars[::-1]), draw, side="right")
     return {
         "review_date": _plain(day),
-        "platform": _labelled(_choose(rng, REVIEW_PLATFORM_SHARE, count), REVIEW_PLATFORMS),
+        "platform": _labelled(_choose(rng, social.review_platform_share, count), social.review_platforms),
         "rating": _plain(np.clip(rating, 1, 5).astype(np.float64)),
     }
 
@@ -912,12 +1313,14 @@ def generate_dataset(
     bad_rows: bool = False,
     survey_responses: int | None = None,
     tickets: int | None = None,
+    profile: DatasetProfile = DEFAULT_PROFILE,
 ) -> GeneratedDataset:
     """Write every canonical table as ``<table>.parquet`` in ``directory``, for ``months`` months to ``end``.
 
-    ``end`` is any day of the last month. The other tables grow with the number of customers: half a
-    ticket, three tenths of an NPS answer and a twentieth of a review per customer, an employee per 200
-    customers (at least 40), and so on; a fifth of the customers signed up before the first month.
+    ``end`` is any day of the last month. ``profile`` says what business the data describes and how its
+    numbers move (:class:`DatasetProfile`); the other tables grow with the number of customers as it says (by
+    default half a ticket, three tenths of an NPS answer and a twentieth of a review per customer, an employee
+    per 200 customers, at least 40, and so on; a fifth of the customers signed up before the first month).
     ``tickets`` and ``survey_responses`` set those two tables' rows instead, for a data set as busy as a
     given company's; the survey answers keep following the tickets and the staff, NPS answers making up the
     rest. ``bad_rows`` spoils a few rows in known ways; :attr:`GeneratedDataset.injected` lists them.
@@ -928,36 +1331,55 @@ def generate_dataset(
         raise ValueError("a data set cannot have a negative count of survey responses or tickets")
     started = time.perf_counter()
     directory.mkdir(parents=True, exist_ok=True)
-    calendar = _Calendar.ending(end, months)
+    calendar = _Calendar.ending(end, months, profile.activity)
     # One random stream per table, so that changing how one table is drawn leaves the others as they were.
     seeds = np.random.SeedSequence(seed).spawn(len(TABLES))
     rng = {name: np.random.default_rng(stream) for name, stream in zip(TABLES, seeds, strict=True)}
     customer_ids = _ids("C", np.arange(1, customers + 1), customers)
-    customer_table, subscriptions, base = _customers_and_subscriptions(rng["customers"], calendar, customer_ids)
-    products, launch = _products(rng["products"], calendar, 30 + customers // 10_000)
-    order_table, buyer, order_day, amount = _orders(rng["orders"], calendar, base, customer_ids, launch, orders)
-    ticket_count = max(20, round(customers * TICKETS_PER_CUSTOMER)) if tickets is None else tickets
-    ticket_table, ticket_facts = _support_tickets(rng["support_tickets"], calendar, base, customer_ids, ticket_count)
-    staff_count = max(40, customers // 200)
+    customer_table, subscriptions, base = _customers_and_subscriptions(
+        rng["customers"], calendar, customer_ids, profile.segments, profile.acquisition
+    )
+    products, launch = _products(rng["products"], calendar, 30 + customers // 10_000, profile.sales)
+    order_table, buyer, order_day, amount = _orders(
+        rng["orders"], calendar, base, customer_ids, launch, orders, profile.segments, profile.sales
+    )
+    if tickets is None:
+        tickets = max(20, round(customers * profile.support.tickets_per_customer))
+    ticket_table, ticket_facts = _support_tickets(
+        rng["support_tickets"], calendar, base, customer_ids, tickets, profile.support
+    )
+    staff_count = max(40, customers // 200) if profile.staff.headcount is None else profile.staff.headcount
     employee_ids = _ids("E", np.arange(1, staff_count + 1), staff_count)
-    employee_table, staff = _employees(rng["employees"], calendar, employee_ids)
+    employee_table, staff = _employees(rng["employees"], calendar, employee_ids, profile.staff)
     tables: dict[str, _Table] = {
         "customers": customer_table,
         "orders": order_table,
         "subscriptions": subscriptions,
-        "marketing_spend": _marketing_spend(rng["marketing_spend"], calendar, base),
-        "leads": _leads(rng["leads"], calendar, base, customer_ids),
-        "market_totals": _market_totals(rng["market_totals"], calendar, base.segment[buyer], order_day, amount),
+        "marketing_spend": _marketing_spend(rng["marketing_spend"], calendar, base, profile.acquisition),
+        "leads": _leads(rng["leads"], calendar, base, customer_ids, profile.acquisition),
+        "market_totals": _market_totals(
+            rng["market_totals"], calendar, base.segment[buyer], order_day, amount, profile.segments
+        ),
         "survey_responses": _survey_responses(
-            rng["survey_responses"], calendar, base, customer_ids, ticket_facts, staff, employee_ids, survey_responses
+            rng["survey_responses"],
+            calendar,
+            base,
+            customer_ids,
+            ticket_facts,
+            staff,
+            employee_ids,
+            survey_responses,
+            profile,
         ),
         "support_tickets": ticket_table,
         "employees": employee_table,
-        "training_enrollments": _training_enrollments(rng["training_enrollments"], calendar, staff, employee_ids),
+        "training_enrollments": _training_enrollments(
+            rng["training_enrollments"], calendar, staff, employee_ids, profile.training
+        ),
         "projects": _projects(rng["projects"], calendar, max(12, staff_count // 8)),
         "products": products,
-        "social_engagement": _social_engagement(rng["social_engagement"], calendar, customers),
-        "reviews": _reviews(rng["reviews"], calendar, max(20, round(customers * 0.05))),
+        "social_engagement": _social_engagement(rng["social_engagement"], calendar, customers, profile.social),
+        "reviews": _reviews(rng["reviews"], calendar, max(20, round(customers * 0.05)), profile.social),
     }
     injected = _inject_bad_rows(tables) if bad_rows else ()
     written = tuple(_write(directory, name, tables[name]) for name in TABLES)

@@ -37,11 +37,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
+def demo_data(tmp_path_factory):
+    """Where the demo's generated raw data goes, apart from the developer's own data folder."""
+    return tmp_path_factory.mktemp("demo-data")
+
+
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker, demo_data):
     """One demo load for the whole module, rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
         with audit_context(actor=None, source=ChangeSource.CLI, reason="demo test"):
-            result = load_demo(TODAY)
+            result = load_demo(TODAY, demo_data)
         yield result
         transaction.set_rollback(True)
 
@@ -149,8 +155,10 @@ def test_twenty_four_months_of_values_with_a_few_gaps(loaded: DemoResult):
         assert all(expected_periods(kpi) == MONTH_KEYS for kpi in monthly)
         complete = [kpi for kpi in monthly if list(kpi.actuals.values_list("period_key", flat=True)) == MONTH_KEYS]
         assert len(complete) >= len(monthly) - 3
+        # Computed KPIs have a value wherever the data has one; the gaps are in what people type in.
+        typed = [kpi for kpi in kpis if kpi.source_kind != Kpi.SourceKind.COMPUTED]
         gaps = sum(
-            len(set(expected_periods(kpi)) - set(kpi.actuals.values_list("period_key", flat=True))) for kpi in kpis
+            len(set(expected_periods(kpi)) - set(kpi.actuals.values_list("period_key", flat=True))) for kpi in typed
         )
         assert 2 <= gaps <= 3, organisation
         assert (
@@ -176,7 +184,11 @@ def test_values_follow_trends_with_red_items(loaded: DemoResult):
 def test_some_values_are_entered_late_and_none_in_the_future(loaded: DemoResult):
     start_of_today = timezone.make_aware(datetime.combine(TODAY, time.min))
     for organisation in organisations():
-        actuals = Actual.objects.filter(kpi__scorecard__organisation=organisation).select_related("kpi__scorecard")
+        actuals = (
+            Actual.objects.filter(kpi__scorecard__organisation=organisation)
+            .exclude(source=Actual.Source.COMPUTED)
+            .select_related("kpi__scorecard")
+        )
         late = [
             actual
             for actual in actuals
@@ -280,7 +292,10 @@ def test_writes_are_audited_as_the_demo_superuser_from_the_cli(loaded: DemoResul
     assert entries.count() > 1000
     assert set(entries.values_list("actor__username", flat=True)) == {SUPERUSER_USERNAME}
     assert set(entries.values_list("source", flat=True)) == {ChangeSource.CLI}
-    assert set(entries.values_list("reason", flat=True)) == {"demo test"}
+    # Computed values name their run, so that the history says where they came from.
+    reasons = set(entries.values_list("reason", flat=True)) - {"demo test"}
+    assert reasons
+    assert all(reason.startswith("Computed from Data warehouse (run ") for reason in reasons)
 
 
 def test_summary_lists_organisations_counts_logins_and_the_address(loaded: DemoResult):
@@ -294,13 +309,13 @@ def test_summary_lists_organisations_counts_logins_and_the_address(loaded: DemoR
         assert login.password in summary
 
 
-def test_a_second_load_changes_nothing(loaded: DemoResult):
+def test_a_second_load_changes_nothing(loaded: DemoResult, demo_data):
     def row_counts() -> dict[str, int]:
         return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
 
     before = row_counts()
     with audit_context(actor=None, source=ChangeSource.CLI):
-        again = load_demo(TODAY)
+        again = load_demo(TODAY, demo_data)
     assert row_counts() == before
     assert [outcome.created for outcome in again.organisations] == [False, False, False]
     assert [outcome.values for outcome in again.organisations] == [outcome.values for outcome in loaded.organisations]
@@ -311,3 +326,35 @@ def test_a_second_load_changes_nothing(loaded: DemoResult):
 def test_loading_outside_an_audit_context_is_refused():
     with pytest.raises(AuditContextMissing):
         contextvars.Context().run(load_demo, TODAY)  # a fresh context: no audit context, whatever fixtures opened
+
+
+def test_the_customer_and_training_kpis_are_computed_from_generated_data_with_their_lineage(loaded, demo_data):
+    from fourfold.computed.models import ComputationRun, ComputedKpi
+
+    for spec in ORGANISATIONS:
+        organisation = Organisation.objects.get(slug=spec.slug)
+        (run,) = ComputationRun.objects.filter(organisation=organisation)
+        assert run.status == ComputationRun.Status.SUCCEEDED, run.message
+        assert (demo_data / spec.slug / "orders.parquet").exists()
+        window = window_before(TODAY, organisation.calendar)
+        bindings = ComputedKpi.objects.filter(kpi__scorecard__organisation=organisation).select_related("kpi")
+        computed = {
+            kpi.key
+            for card in spec.scorecards
+            for objective in card.objectives
+            for kpi in objective.kpis
+            if kpi.computed
+        }
+        assert {binding.kpi.key for binding in bindings} == computed
+        for binding in bindings:
+            kpi = binding.kpi
+            values = Actual.objects.filter(kpi=kpi).select_related("lineage")
+            expected = {period.key for period in window.periods(Frequency(kpi.frequency))}
+            assert {actual.period_key for actual in values} == expected, kpi.key
+            assert all(actual.source == Actual.Source.COMPUTED and actual.lineage.run == run for actual in values)
+
+
+def test_survey_kpis_of_the_demo_carry_their_responses_and_margin_of_error(loaded):
+    nps = Actual.objects.filter(kpi__key="nps", kpi__scorecard__organisation__slug="meridian-care")
+    assert nps.exists()
+    assert all(actual.sample_size and actual.margin_of_error is not None for actual in nps)

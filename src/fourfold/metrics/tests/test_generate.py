@@ -5,13 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from fourfold.cli import app
-from fourfold.metrics.generate import CHANNELS, SEGMENTS, generate_dataset
+from fourfold.metrics.compile import compute
+from fourfold.metrics.generate import (
+    CHANNELS,
+    DEFAULT_PROFILE,
+    SEGMENTS,
+    DatasetProfile,
+    Drift,
+    SegmentProfile,
+    SupportProfile,
+    generate_dataset,
+)
+from fourfold.metrics.library import load_library
 from fourfold.metrics.sources import load_directory
 from fourfold.metrics.tables import TABLES
 
@@ -51,7 +63,7 @@ def test_every_table_is_written_with_the_canonical_schema_and_the_sizes_asked(da
     rows = {table.name: table.rows for table in dataset.tables}
     assert (rows["customers"], rows["subscriptions"], rows["orders"]) == (CUSTOMERS, CUSTOMERS, ORDERS)
     assert rows["marketing_spend"] == DAYS * len(CHANNELS)
-    assert rows["market_totals"] == MONTHS * len(SEGMENTS)
+    assert rows["market_totals"] == MONTHS * (len(SEGMENTS) + 1)  # the whole market and each segment
 
 
 def test_everything_dated_lies_in_the_months_asked_except_earlier_signups(dataset):
@@ -84,6 +96,62 @@ def test_the_data_behaves_like_a_business(dataset):
     assert median_wait("chat") < median_wait("email")
     spend = read(dataset, "marketing_spend")
     assert set(spend.column("channel").to_pylist()) == set(CHANNELS)
+
+
+def test_market_share_has_a_value_every_month_from_the_whole_market_rows(dataset):
+    totals = read(dataset, "market_totals").to_pylist()
+    for month in {row["period_start"] for row in totals}:
+        rows = [row for row in totals if row["period_start"] == month]
+        (whole,) = [row["market_revenue"] for row in rows if row["segment"] is None]
+        assert whole == pytest.approx(sum(row["market_revenue"] for row in rows if row["segment"] is not None))
+    result = compute(load_library(), load_directory(dataset.directory), keys=["market_share", "market_share_growth"])
+    values = {(row["kpi"], row["period_start"]): row["value"] for row in result.to_pylist()}
+    shares = [value for (kpi, _), value in values.items() if kpi == "market_share"]
+    assert len(shares) == MONTHS
+    assert all(0 < share < 100 for share in shares)
+    assert sum(value is not None for (kpi, _), value in values.items() if kpi == "market_share_growth") == MONTHS - 1
+
+
+def test_a_profile_sets_the_names_and_moves_the_numbers(tmp_path):
+    profile = DatasetProfile(
+        segments=SegmentProfile(
+            names=("Retail", "Wholesale"),
+            share=(0.7, 0.3),
+            order_value=(40.0, 900.0),
+            order_frequency=(1.0, 2.0),
+            monthly_fee=(10.0, 200.0),
+            monthly_churn=(0.03, 0.01),
+            market_share=(0.02, 0.05),
+            loyalty=(0.3, 0.1),
+            promoters=(0.3, 0.4),
+            detractors=(0.3, 0.2),
+            plan_share_by_segment=((0.6, 0.3, 0.1), (0.2, 0.5, 0.3)),
+        ),
+        support=SupportProfile(first_contact_resolution_shift=0.2, tickets_per_customer=3.0),
+    )
+    steady = generate_dataset(tmp_path / "steady", end=END, customers=CUSTOMERS, orders=ORDERS, months=MONTHS, seed=3)
+    moving = generate_dataset(
+        tmp_path / "moving", end=END, customers=CUSTOMERS, orders=ORDERS, months=MONTHS, seed=3, profile=profile
+    )
+    assert set(read(moving, "customers").column("segment").to_pylist()) == {"Retail", "Wholesale"}
+    assert read(moving, "support_tickets").num_rows == 3 * CUSTOMERS
+    assert all(report.ok for report in load_directory(moving.directory).reports.values())
+
+    def first_contact(dataset, half):
+        tickets = [row for row in read(dataset, "support_tickets").to_pylist() if row["contacts_to_resolve"]]
+        cut = len(tickets) // 2
+        chosen = tickets[:cut] if half == "first" else tickets[cut:]
+        return sum(row["contacts_to_resolve"] == 1 for row in chosen) / len(chosen)
+
+    assert first_contact(moving, "second") - first_contact(moving, "first") > 0.05
+    assert abs(first_contact(steady, "second") - first_contact(steady, "first")) < 0.05
+
+
+def test_a_profile_with_a_value_missing_is_refused():
+    with pytest.raises(ValueError, match="segments: share, order_value must have one value for each of the 5 names"):
+        SegmentProfile(share=(0.5, 0.5), order_value=(1.0,))
+    assert DEFAULT_PROFILE.segments.names == SEGMENTS
+    assert Drift(1.0, 2.0).at(np.asarray([0.0, 0.5, 1.0])).tolist() == [1.0, 1.5, 2.0]
 
 
 def test_every_table_passes_validation(dataset):
