@@ -58,7 +58,8 @@ def run_gunicorn(*, host: str, port: int, workers: int, with_worker: bool = Fals
     from django.core.management import call_command
     from gunicorn.app.base import BaseApplication
 
-    call_command("collectstatic", interactive=False, verbosity=0)
+    # With the static files system checks, which warn when the front end was not built (ui.W001).
+    call_command("collectstatic", interactive=False, verbosity=0, skip_checks=False)
     if with_worker:
         background = subprocess.Popen([sys.executable, "-m", "fourfold.cli", "worker"])
         server = os.getpid()

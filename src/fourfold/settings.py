@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fourfold.measures",
     "fourfold.initiatives",
     "fourfold.computed",
+    "fourfold.ui",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fourfold.ui.context_processors.navigation",
             ],
         },
     }

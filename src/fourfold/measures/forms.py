@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -35,3 +37,9 @@ class TargetForm(forms.Form):
     range_low = value_input(_("Range low"))
     range_high = value_input(_("Range high"))
     note = forms.CharField(label=_("Note"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The KPI page shows this form beside the value form, which has fields of the same names: its own
+        # ids keep every label pointing at its own input.
+        kwargs.setdefault("auto_id", "target_%s")
+        super().__init__(*args, **kwargs)

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from fourfold.accounts.models import User
 from fourfold.accounts.permissions import scorecards_visible_to
 from fourfold.audit.models import AuditEntry
 from fourfold.engine.evaluate import KpiResult, ObjectiveResult, PerspectiveResult
 from fourfold.measures.models import Actual, Kpi
-from fourfold.strategy.models import Objective, Scorecard
+from fourfold.strategy.models import Objective, Organisation, Scorecard
 
 if TYPE_CHECKING:
     from fourfold.measures.scoring import ScorecardEvaluation
@@ -110,3 +110,19 @@ def tree_of(root: Scorecard) -> list[Scorecard]:
         .order_by("name")
     )
     return descendants(root, list(cards))
+
+
+def organisations_for_user(user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """The organisations whose pages a user may open: those with a scorecard they see, and those they
+    administer (an organisation admin may have no scorecard yet), in one query."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    if user.is_superuser:
+        return Organisation.objects.order_by("name")
+    return (
+        Organisation.objects.filter(
+            Q(scorecards__in=scorecards_visible_to(user)) | Q(memberships__user=user, memberships__is_admin=True)
+        )
+        .distinct()
+        .order_by("name")
+    )

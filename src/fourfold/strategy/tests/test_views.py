@@ -97,5 +97,5 @@ def test_form_errors_appear_next_to_the_field(world, client):
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'id="id_period_key-error"' in page
+    assert 'id="id_period_key_error"' in page  # the id Django's aria-describedby names
     assert "quarterly period but a monthly period" in page
