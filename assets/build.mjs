@@ -1,6 +1,6 @@
 // Builds Fourfold's front end with esbuild: assets/ → src/fourfold/static/fourfold/build/.
 //
-//   npm run build     minified app.js, charts.js and app.css (and the fonts they use), then their sizes
+//   npm run build     minified app.js, charts.js, entry-grid.js and app.css (and their fonts), then their sizes
 //   npm run watch     the same, rebuilt on every change, with inline source maps, while you edit
 //
 // The build fails when a page's JavaScript and CSS together exceed the budget in package.json
@@ -22,6 +22,7 @@ const options = {
   entryPoints: [
     { in: "assets/js/app.js", out: "app" },
     { in: "assets/js/charts.js", out: "charts" },
+    { in: "assets/js/entry-grid.js", out: "entry-grid" },
     { in: "assets/css/app.css", out: "app" },
   ],
   outdir,
@@ -47,7 +48,7 @@ function kB(bytes) {
 /** Raw and gzip sizes of each built file, and the total per kind of page, checked against the budget. */
 function report() {
   const sizes = {};
-  for (const name of ["app.js", "charts.js", "app.css"]) {
+  for (const name of ["app.js", "charts.js", "entry-grid.js", "app.css"]) {
     const content = readFileSync(join(outdir, name));
     sizes[name] = { raw: statSync(join(outdir, name)).size, gzip: gzipSync(content, { level: 9 }).length };
   }
@@ -59,6 +60,7 @@ function report() {
   const pages = {
     "every page (app.js + app.css)": ["app.js", "app.css"],
     "a page with charts (+ charts.js)": ["app.js", "app.css", "charts.js"],
+    "the entry grid (+ entry-grid.js)": ["app.js", "app.css", "entry-grid.js"],
   };
   let over = false;
   for (const [label, files] of Object.entries(pages)) {

@@ -5,6 +5,9 @@
 // in later behaves like the page it arrived in, with nothing to re-initialise.
 import htmx from "htmx.org";
 
+// The strategy map's dragging and PNG download: delegated events, so inert on other pages (about 1.5 kB).
+import "./strategy-map.js";
+
 window.htmx = htmx;
 
 // The stylesheet styles indicators itself (components/htmx.css): no inline <style>, which a strict
@@ -35,7 +38,7 @@ document.addEventListener("htmx:configRequest", (event) => {
   if (UNSAFE_METHODS.has(event.detail.verb)) event.detail.headers["X-CSRFToken"] = csrfToken();
 });
 
-/** Show a message in the page's message area (role=status, so screen readers announce it). */
+/** Show a message in the page's message area (a polite live region, so screen readers announce it). */
 function showMessage(text, level = "info") {
   const area = document.getElementById("messages");
   if (!area) return;
@@ -70,6 +73,20 @@ document.addEventListener("click", (event) => {
   const open = button.getAttribute("aria-expanded") !== "true";
   button.setAttribute("aria-expanded", String(open));
   target.classList.toggle("is-open", open);
+});
+
+// <button data-toggle-all="true" data-toggle-scope="ID"> opens (or with "false" closes) every disclosure of
+// the kind above inside #ID at once, e.g. "Expand all" on the scorecard's tree. Disclosures that start open
+// carry is-open on their target and aria-expanded="true" on their button.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-toggle-all]");
+  if (!button) return;
+  const open = button.dataset.toggleAll === "true";
+  const scope = document.getElementById(button.dataset.toggleScope) ?? document;
+  for (const toggle of scope.querySelectorAll("[data-toggle]")) {
+    toggle.setAttribute("aria-expanded", String(open));
+    document.getElementById(toggle.dataset.toggle)?.classList.toggle("is-open", open);
+  }
 });
 
 // Menus (<details data-menu>) and popovers (<details data-popover>, e.g. a score's "Why?") open without

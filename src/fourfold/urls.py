@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("fourfold.measures.urls")),
     path("", include("fourfold.audit.urls")),
     path("", include("fourfold.computed.urls")),
+    path("", include("fourfold.initiatives.urls")),
 ]
 
 handler403 = "fourfold.accounts.views.permission_denied"

@@ -28,10 +28,8 @@ def test_a_viewer_reads_home_the_company_scorecard_and_a_kpi(page: Page, demo_se
     expect(first_why.locator("p")).to_contain_text("Status:")
     first_why.locator("summary").click()
     audit_accessibility(page)
-    screenshot(page, "scorecard")
-    with phone_size(page):
+    with phone_size(page):  # the scorecard's screenshots are taken by test_scorecard.py
         audit_accessibility(page)
-        screenshot(page, "scorecard-phone")
 
     kpi_link = page.locator(".kpi-table .kpi-name a").first
     kpi_name = kpi_link.inner_text()

@@ -182,15 +182,24 @@ def require(user: User | AnonymousUser, action: Action, target: Any) -> None:
 
 def scorecards_visible_to(user: User | AnonymousUser) -> QuerySet[Scorecard]:
     """Every scorecard the user may view, in one query whatever their number."""
+    return scorecards_with_role(user, Role.VIEWER)
+
+
+def scorecards_with_role(user: User | AnonymousUser, minimum: Role) -> QuerySet[Scorecard]:
+    """Every scorecard where the user's role (as :func:`effective_role` finds it) is at least ``minimum``.
+
+    One query whatever their number, for pages that list what a user may do on many scorecards at once.
+    """
     from fourfold.strategy.models import Scorecard
 
     if not user.is_authenticated:
         return Scorecard.objects.none()
     if user.is_superuser:
         return Scorecard.objects.all()
+    roles = [role for role in Role if role.rank >= minimum.rank]
     return Scorecard.objects.filter(
         Q(organisation__memberships__user=user, organisation__memberships__is_admin=True)
-        | Q(memberships__user=user)
+        | Q(memberships__user=user, memberships__role__in=roles)
         # A group's role reaches only those of its members who belong to the organisation.
-        | Q(memberships__group__user=user, organisation__memberships__user=user)
+        | Q(memberships__group__user=user, memberships__role__in=roles, organisation__memberships__user=user)
     ).distinct()

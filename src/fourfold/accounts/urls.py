@@ -20,4 +20,6 @@ urlpatterns = [
         views.scorecard_member_remove_view,
         name="scorecard_member_remove",
     ),
+    path("scorecards/<int:scorecard_id>/follow/", views.scorecard_follow_view, name="scorecard_follow"),
+    path("scorecards/<int:scorecard_id>/unfollow/", views.scorecard_unfollow_view, name="scorecard_unfollow"),
 ]

@@ -1,7 +1,8 @@
 """Scores for the pages: the database read into the engine's model, evaluated, and cached until data change.
 
 One selector, :func:`scorecard_evaluation`, gives every KPI, objective, perspective and scorecard score,
-status and explanation of a scorecard tree for one view. It reads the tree in a fixed number of queries
+status and explanation of a scorecard tree for one view (:func:`scorecard_evaluations` for several views
+at once, such as a period and the one it is compared with). It reads the tree in a fixed number of queries
 whatever its size, and caches the result under a key that includes the newest audit entry of the tree
 and its organisation: every write to anything a score depends on is audited, so a value, target,
 threshold, weight or structure change makes a new key, and a stale score cannot be served.
@@ -10,11 +11,15 @@ threshold, weight or structure change makes a new key, and a stale score cannot 
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
 from threading import Lock
 
-from django.db.models import Q
+from django.db.models import FloatField, Q
+from django.db.models.functions import Cast
 
 from fourfold.engine.aggregation import Aggregation, PeriodValue
 from fourfold.engine.evaluate import Evaluator, KpiResult, ScorecardResult
@@ -32,6 +37,7 @@ from fourfold.engine.model import (
 from fourfold.engine.model import WeightChange as EngineWeightChange
 from fourfold.engine.periods import FiscalCalendar, Frequency, Period
 from fourfold.engine.rollup import RollupMethod, ValueRollupMethod
+from fourfold.engine.status import StatusScheme
 from fourfold.measures.models import Actual, Kpi, KpiTarget, WeightChange
 from fourfold.strategy.models import Objective, Perspective, Scorecard
 from fourfold.strategy.selectors import tree_of
@@ -40,6 +46,10 @@ HISTORY_YEARS_READ = 2
 """Values older than this before the view are not read: the longest view (a rolling year) needs one year."""
 
 CACHE_SIZE = 64
+
+TREND_PERIODS = 12
+"""How many of a KPI's own periods its trend on the scorecard page shows, at most (those read: see
+:data:`HISTORY_YEARS_READ`)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,46 @@ class LoadedTree:
     objectives: dict[str, Objective]
     last_updates: dict[str, Actual]
     """Each KPI's latest value up to the view's end: what "last updated" shows next to it."""
+    since: date
+    until: date
+    """The days whose values were read: from ``since`` to ``until``, both included."""
+    entries: dict[str, list[Entry]]
+    """When each value read was entered, by KPI, so that a narrower window can be cut out without a query."""
+
+    def within(self, since: date, until: date) -> LoadedTree:
+        """The same tree with only the values of periods starting from ``since`` to ``until``: what
+        :func:`load_tree` would have read for that window, so that one read serves several views."""
+        if (since, until) == (self.since, self.until):
+            return self
+        entries = {
+            kpi_id: [entry for entry in rows if since <= entry.period_start <= until]
+            for kpi_id, rows in self.entries.items()
+        }
+        values = {
+            kpi_id: {key: value for key, value in by_key.items() if since <= value.period.start <= until}
+            for kpi_id, by_key in self.values.items()
+        }
+        return replace(
+            self, values=values, last_updates=latest_actuals(entries), since=since, until=until, entries=entries
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """When one stored value was entered, for what period: what "last updated" is made of."""
+
+    period_start: date
+    period_key: str
+    entered_at: datetime
+
+
+@dataclass(frozen=True)
+class KpiTrend:
+    """A KPI's values and per-period targets over its last periods, oldest first, for a sparkline."""
+
+    periods: tuple[Period, ...]
+    values: tuple[float | None, ...]
+    targets: tuple[float | None, ...]
 
 
 @dataclass(frozen=True)
@@ -62,6 +112,12 @@ class ScorecardEvaluation:
     kpis: dict[str, Kpi]
     objectives: dict[str, Objective]
     last_updates: dict[str, Actual]
+    statuses: StatusScheme
+    """The organisation's status scheme, for choosing statuses (a filter) without reading it again."""
+    trends: dict[str, KpiTrend]
+    """The trend of each KPI of the scorecard itself (not of its cascaded children), by KPI id."""
+    drawn: dict[tuple[str, str], object] = field(default_factory=dict, compare=False, repr=False)
+    """What a page draws from the evaluation, kept with it in the cache: (what, language) → drawing."""
 
 
 def default_period(scorecard: Scorecard, today: date) -> Period:
@@ -97,14 +153,35 @@ def tree_version(cards: list[Scorecard]) -> tuple[int, str]:
     return newest_id, newest_at
 
 
+def history_start(until: date) -> date:
+    """The first day whose values a view ending on ``until`` reads (see :data:`HISTORY_YEARS_READ`)."""
+    return until - timedelta(days=366 * HISTORY_YEARS_READ + 7)
+
+
+def latest_actuals(entries: dict[str, list[Entry]]) -> dict[str, Actual]:
+    """Each KPI's value of the latest period among ``entries``, with its period and time of entry: what
+    "last updated" shows."""
+    latest = {kpi_id: max(rows, key=lambda entry: entry.period_start) for kpi_id, rows in entries.items() if rows}
+    return {
+        kpi_id: Actual(
+            kpi_id=int(kpi_id),
+            period_key=entry.period_key,
+            period_start=entry.period_start,
+            entered_at=entry.entered_at,
+        )
+        for kpi_id, entry in latest.items()
+    }
+
+
 def load_tree(
     root: Scorecard, *, until: date, since: date | None = None, cards: list[Scorecard] | None = None
 ) -> LoadedTree:
     """Read ``root`` and its descendants into the engine's model, in a fixed number of queries.
 
-    Values from ``since`` (default: two years before ``until``, enough for a rolling year) to ``until`` are
-    read. ``cards`` is the tree from :func:`tree_of` when the caller has it already. Cascaded roll-up
-    sources outside the tree (a child moved elsewhere) are left out, so the tree stays self-contained.
+    Values from ``since`` (default: :func:`history_start`, two years before ``until``, enough for a
+    rolling year) to ``until`` are read. ``cards`` is the tree from :func:`tree_of` when the caller has it
+    already. Cascaded roll-up sources outside the tree (a child moved elsewhere) are left out, so the tree
+    stays self-contained.
     """
     organisation = root.organisation
     cards = tree_of(root) if cards is None else cards
@@ -136,17 +213,22 @@ def load_tree(
     settings: dict[int, list[KpiTarget]] = defaultdict(list)
     for setting in KpiTarget.objects.filter(kpi__scorecard_id__in=card_ids).order_by("period_start"):
         settings[setting.kpi_id].append(setting)
-    earliest = since if since is not None else until - timedelta(days=366 * HISTORY_YEARS_READ + 7)
+    earliest = since if since is not None else history_start(until)
     values: dict[str, dict[str, PeriodValue]] = defaultdict(dict)
-    last_updates: dict[str, Actual] = {}
+    entries: dict[str, list[Entry]] = defaultdict(list)
     calendar = organisation.calendar
-    for actual in Actual.objects.filter(
-        kpi__scorecard_id__in=card_ids, period_start__gte=earliest, period_start__lte=until
-    ).only(*PERIOD_VALUE_FIELDS, "period_start", "entered_at"):
-        kpi_id = str(actual.kpi_id)
-        if kpi_id not in last_updates or actual.period_start > last_updates[kpi_id].period_start:
-            last_updates[kpi_id] = actual
-        values[kpi_id][actual.period_key] = period_value(actual, calendar)
+    # Tuples rather than model instances, and numbers as the floats the engine computes with: a tree's
+    # thousands of values are read three times as fast.
+    as_floats = {f"{name}_float": Cast(name, FloatField()) for name in FLOAT_FIELDS}
+    fields_read = [f"{name}_float" if name in FLOAT_FIELDS else name for name in PERIOD_VALUE_FIELDS]
+    for kpi_pk, *fields, entered_at in (
+        Actual.objects.filter(kpi__scorecard_id__in=card_ids, period_start__gte=earliest, period_start__lte=until)
+        .annotate(**as_floats)
+        .values_list(*fields_read, "entered_at")
+    ):
+        kpi_id = str(kpi_pk)
+        value = values[kpi_id][fields[0]] = stored_value(calendar, *fields)
+        entries[kpi_id].append(Entry(value.period.start, fields[0], entered_at))
 
     kpis_by_objective: dict[int, list[KpiModel]] = defaultdict(list)
     for kpi in kpis:
@@ -204,7 +286,10 @@ def load_tree(
         dict(values),
         {str(kpi.pk): kpi for kpi in kpis},
         {str(objective.pk): objective for objective in objectives},
-        last_updates,
+        latest_actuals(entries),
+        earliest,
+        until,
+        dict(entries),
     )
 
 
@@ -279,17 +364,41 @@ PERIOD_VALUE_FIELDS = (
 )
 """The fields of a stored value that the engine reads (see :func:`period_value`)."""
 
+FLOAT_FIELDS = ("value", "numerator", "denominator", "margin_of_error")
+"""Those of them that are decimals in the database and floats in the engine."""
+
+
+@lru_cache(maxsize=4096)
+def stored_period(calendar: FiscalCalendar, key: str) -> Period:
+    """The period of a stored key, remembered: the thousands of values of a tree share a few dozen periods,
+    and reading a key again is most of the time of reading a value."""
+    return calendar.parse(key)
+
 
 def period_value(actual: Actual, calendar: FiscalCalendar) -> PeriodValue:
     """A stored value in the engine's terms, with the evidence behind it (sample size, margin of error)."""
+    return stored_value(calendar, *(getattr(actual, field) for field in PERIOD_VALUE_FIELDS[1:]))
+
+
+def stored_value(
+    calendar: FiscalCalendar,
+    period_key: str,
+    value: Decimal | float | None,
+    numerator: Decimal | float | None,
+    denominator: Decimal | float | None,
+    sample_size: int | None,
+    margin_of_error: Decimal | float | None,
+    small_sample: bool,
+) -> PeriodValue:
+    """:func:`period_value` from the fields of :data:`PERIOD_VALUE_FIELDS` after ``kpi_id``, as read."""
     return PeriodValue(
-        calendar.parse(actual.period_key),
-        _float(actual.value),
-        _float(actual.numerator),
-        _float(actual.denominator),
-        sample_size=actual.sample_size,
-        margin_of_error=_float(actual.margin_of_error),
-        small_sample=actual.small_sample,
+        stored_period(calendar, period_key),
+        _float(value),
+        _float(numerator),
+        _float(denominator),
+        sample_size=sample_size,
+        margin_of_error=_float(margin_of_error),
+        small_sample=small_sample,
     )
 
 
@@ -333,19 +442,82 @@ def scorecard_evaluation(
     Served from the cache when nothing in the tree or its organisation changed since it was computed.
     ``cards`` is the tree from :func:`tree_of` when the caller has it already.
     """
+    return scorecard_evaluations(scorecard, [view], today=today, cards=cards)[0]
+
+
+def scorecard_evaluations(
+    scorecard: Scorecard, views: Sequence[View], *, today: date, cards: list[Scorecard] | None = None
+) -> list[ScorecardEvaluation]:
+    """:func:`scorecard_evaluation` for each of ``views``, in the same number of queries as for one.
+
+    The views not in the cache are evaluated from one read of the tree covering all their windows; each is
+    given exactly the values a read for it alone would give, so its cached evaluation is the same whichever
+    page computed it.
+    """
     cards = tree_of(scorecard) if cards is None else cards
-    card_ids = [card.pk for card in cards]
+    card_ids = tuple(card.pk for card in cards)
     # The tree's members are part of the key: removing a child leaves no newer audit entry in the others.
     version = tree_version(cards)
-    key = (scorecard.pk, view.period.key, view.span.value, today, tuple(card_ids), version)
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    tree = load_tree(scorecard, until=view.period.end, cards=cards)
-    result = Evaluator(tree.model, tree.values, view, today=today).run()
-    evaluation = ScorecardEvaluation(result, tree.kpis, tree.objectives, tree.last_updates)
-    _cache.put(key, evaluation)
-    return evaluation
+    keys = [(scorecard.pk, view.period.key, view.span.value, today, card_ids, version) for view in views]
+    found = {key: hit for key in keys if (hit := _cache.get(key)) is not None}
+    missing = [(key, view) for key, view in zip(keys, views, strict=True) if key not in found]
+    if missing:
+        since = min(history_start(view.period.end) for _key, view in missing)
+        tree = load_tree(scorecard, until=max(view.period.end for _key, view in missing), since=since, cards=cards)
+        for key, view in missing:
+            found[key] = _evaluate(tree.within(history_start(view.period.end), view.period.end), view, today)
+            _cache.put(key, found[key])
+    return [found[key] for key in keys]
+
+
+def _evaluate(tree: LoadedTree, view: View, today: date) -> ScorecardEvaluation:
+    evaluator = Evaluator(tree.model, tree.values, view, today=today)
+    result = evaluator.run()
+    return ScorecardEvaluation(
+        result,
+        tree.kpis,
+        tree.objectives,
+        tree.last_updates,
+        tree.model.statuses,
+        kpi_trends(tree, evaluator, today=today),
+    )
+
+
+def kpi_trends(tree: LoadedTree, evaluator: Evaluator, *, today: date) -> dict[str, KpiTrend]:
+    """The trend of each KPI of the tree's root: up to :data:`TREND_PERIODS` of its own periods ending with
+    the last one the view reads, within the values read.
+
+    Stored values are taken as entered; formula and roll-up KPIs, which have none, are evaluated for each
+    period, and only they, so that the trends cost little next to the evaluation itself.
+    """
+    calendar = tree.model.calendar
+    evaluators: dict[str, Evaluator] = {}
+    windows: dict[Frequency, tuple[Period, ...]] = {}  # the periods read depend on the KPI's frequency alone
+    trends = {}
+    for perspective in tree.model.perspectives:
+        for objective in perspective.objectives:
+            for kpi in objective.kpis:
+                if kpi.frequency not in windows:
+                    last = evaluator.periods_read(kpi)[-1]
+                    windows[kpi.frequency] = tuple(
+                        period for period in calendar.trailing(last, TREND_PERIODS) if period.start >= tree.since
+                    )
+                periods = windows[kpi.frequency]
+                if kpi.formula is not None or kpi.rollup_sources:
+                    values = []
+                    for period in periods:
+                        if period.key not in evaluators:
+                            evaluators[period.key] = Evaluator(tree.model, tree.values, View(period), today=today)
+                        values.append(evaluators[period.key].value(kpi).value)
+                else:
+                    stored = tree.values.get(kpi.id, {})
+                    values = [stored[period.key].value if period.key in stored else None for period in periods]
+                targets = []
+                for period in periods:
+                    setting = kpi.setting_at(period.start)
+                    targets.append(None if setting is None else setting.target)
+                trends[kpi.id] = KpiTrend(periods, tuple(values), tuple(targets))
+    return trends
 
 
 def kpi_history(kpi: Kpi, periods: list[Period], *, today: date) -> dict[str, KpiResult]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fourfold.accounts.models import User
 from fourfold.accounts.permissions import Action, require
+from fourfold.engine.aggregation import PeriodValue
 from fourfold.engine.formulas import (
     FormulaCycleError,
     FormulaError,
@@ -25,6 +28,7 @@ from fourfold.engine.formulas import (
     infer_unit,
     parse_formula,
 )
+from fourfold.engine.periods import Period
 from fourfold.measures.models import (
     STORED_VALUE_STEP,
     Actual,
@@ -35,6 +39,7 @@ from fourfold.measures.models import (
     WeightChange,
     resolve_period_key,
 )
+from fourfold.measures.selectors import candidate_scores
 from fourfold.strategy.models import Objective, Perspective
 from fourfold.strategy.selectors import tree_of
 from fourfold.validation import apply_changes, clean_and_save
@@ -409,3 +414,122 @@ def kpi_comment_delete(*, by: User, comment: KpiComment) -> None:
     if comment.author_id != by.pk:
         require(by, Action.EDIT_STRUCTURE, comment.kpi.scorecard)
     comment.delete()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One value of a batch, as :func:`actual_record` takes it."""
+
+    kpi: Kpi
+    period_key: str
+    value: Decimal | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    note: str = ""
+
+
+class BatchError(ValidationError):
+    """Some values of a batch were refused, so none was saved; ``errors`` holds each one's messages by field,
+    keyed by its position in the batch."""
+
+    def __init__(self, errors: Mapping[int, Mapping[str, list[str]]]) -> None:
+        self.errors = {index: dict(messages) for index, messages in errors.items()}
+        super().__init__(
+            ngettext(
+                "Nothing was saved: %(count)d value needs attention.",
+                "Nothing was saved: %(count)d values need attention.",
+                len(self.errors),
+            )
+            % {"count": len(self.errors)}
+        )
+
+
+def note_required_message() -> str:
+    """What a value that needs a note is told, on the page while typing and by the service when saving."""
+    return _("Off target: a note is required. Say what happened, so the review can act on it.")
+
+
+@transaction.atomic
+def actuals_record_batch(*, by: User, entries: Sequence[Entry]) -> list[Actual]:
+    """Record several values at once, all or nothing (the data-entry grid's one save).
+
+    Each entry is permission-checked (a refusal stops the whole batch with ``PermissionDenied``) and
+    validated as :func:`actual_record` does; an organisation that requires notes for off-target values gets
+    them: a value whose score for its period would land in the worst status needs a note. Every problem is
+    collected, so a :class:`BatchError` lists all of them at once, and then no value is written.
+    """
+    for entry in entries:
+        require(by, Action.RECORD_VALUE, entry.kpi)
+    errors: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    periods: dict[int, Period] = {}
+    seen: set[tuple[int, str]] = set()
+    for index, entry in enumerate(entries):
+        try:
+            period = resolve_period_key(entry.kpi, entry.period_key, "period_key")
+        except ValidationError as error:
+            errors[index] |= error.message_dict
+            continue
+        if (entry.kpi.pk, period.key) in seen:
+            errors[index]["period_key"] = [_("This period appears twice in the batch.")]
+            continue
+        seen.add((entry.kpi.pk, period.key))
+        periods[index] = period
+    for index in _needing_notes(entries, periods):
+        errors[index].setdefault("note", []).append(note_required_message())
+    saved = []
+    for index, entry in enumerate(entries):
+        if index not in periods:
+            continue
+        try:
+            saved.append(
+                actual_record(
+                    by=by,
+                    kpi=entry.kpi,
+                    period_key=periods[index].key,
+                    value=entry.value,
+                    numerator=entry.numerator,
+                    denominator=entry.denominator,
+                    note=entry.note.strip(),
+                )
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors[index].setdefault(field, []).extend(messages)
+    if errors:
+        raise BatchError(errors)
+    return saved
+
+
+def entry_reading(entry: Entry, period: Period) -> PeriodValue | None:
+    """The value an entry would store, in the engine's terms; ``None`` when it has none to score."""
+    value = entry.value
+    if entry.numerator is not None and entry.denominator:
+        value = value_from_ratio(entry.kpi, entry.numerator, entry.denominator)
+    if value is None:
+        return None
+    return PeriodValue(period, float(value), _float(entry.numerator), _float(entry.denominator))
+
+
+def _needing_notes(entries: Sequence[Entry], periods: Mapping[int, Period]) -> list[int]:
+    """The positions of entries without a note whose value would put the KPI off target, where required.
+
+    Every readable entry is scored with the others of the batch in place, as they would be once saved.
+    """
+    readings = [(index, entry_reading(entries[index], period)) for index, period in periods.items()]
+    candidates = [(index, reading) for index, reading in readings if reading is not None]
+    if not any(entries[index].kpi.scorecard.organisation.note_required_off_target for index, _ in candidates):
+        return []
+    scores = candidate_scores(
+        [(entries[index].kpi, reading.period, reading) for index, reading in candidates], today=timezone.localdate()
+    )
+    return [
+        index
+        for (index, _reading), score in zip(candidates, scores, strict=True)
+        if score.off_target
+        and not entries[index].note.strip()
+        and entries[index].kpi.scorecard.organisation.note_required_off_target
+    ]
+
+
+def _float(number: Decimal | None) -> float | None:
+    return None if number is None else float(number)

@@ -7,14 +7,17 @@ from importlib.metadata import PackageNotFoundError, version
 
 from django.http import HttpRequest
 
+from fourfold.measures.selectors import kpis_for_entry
 from fourfold.strategy.models import Organisation
 from fourfold.strategy.selectors import organisations_for_user
 
 SECTIONS = {
     "strategy:home": "home",
+    "measures:entry_grid": "entry",
     "strategy": "scorecards",
     "measures": "scorecards",
     "audit": "scorecards",
+    "initiatives": "scorecards",
     "accounts:scorecard_members": "scorecards",
     "accounts:scorecard_member_remove": "scorecards",
     "computed": "data",
@@ -54,6 +57,11 @@ class Navigation:
     @cached_property
     def organisations(self) -> list[Organisation]:
         return list(organisations_for_user(self._request.user))
+
+    @cached_property
+    def enters_values(self) -> bool:
+        """Whether the user may type values for any KPI: the data-entry grid's link is shown then."""
+        return kpis_for_entry(self._request.user, everything=True).exists()
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

@@ -43,6 +43,20 @@ ICONS: dict[str, str] = {
     "plus": '<path d="M12 5v14M5 12h14"/>',
     "external": '<path d="M14 4h6v6"/><path d="M20 4l-9 9"/><path d="M18 14v6H4V6h6"/>',
     "chart": '<path d="M4 19.5h16"/><path d="M7 16V11M12 16V6M17 16v-7"/>',
+    "pencil": '<path d="M4.5 19.5l1-4.2L15.8 5a1.9 1.9 0 0 1 2.7 0l.5.5a1.9 1.9 0 0 1 0 2.7L8.7 18.5z"/>'
+    '<path d="M13.5 7.3l3.2 3.2"/>',
+    "note": '<path d="M5 4.5h14v11l-4 4H5z"/><path d="M15 19.5v-4h4"/><path d="M8.5 9h7M8.5 12.5h4.5"/>',
+    "map": '<rect x="3" y="3.5" width="7" height="5" rx="1.2"/><rect x="14" y="3.5" width="7" height="5" rx="1.2"/>'
+    '<rect x="8.5" y="15.5" width="7" height="5" rx="1.2"/><path d="M12 15.5V12M6.5 8.5V12h11V8.5"/>',
+    "download": '<path d="M12 4v11"/><path d="M7.5 10.5L12 15l4.5-4.5"/><path d="M5 19.5h14"/>',
+    "arrow-right": '<path d="M5 12h13M12.5 6.5L18 12l-5.5 5.5"/>',
+    "flag": '<path d="M6 20.5V4"/><path d="M6 4.5h11l-2.5 4 2.5 4H6"/>',
+    "calendar": '<rect x="4" y="5.5" width="16" height="14.5" rx="2"/><path d="M4 10h16M8.5 3.5v4M15.5 3.5v4"/>',
+    "arrow-down": '<path d="M12 5v13M6.5 12.5L12 18l5.5-5.5"/>',
+    "star": '<path d="M12 3.8l2.5 5.2 5.7.8-4.1 4 1 5.6L12 16.7l-5.1 2.7 1-5.6-4.1-4 5.7-.8z"/>',
+    "star-filled": '<path d="M12 3.8l2.5 5.2 5.7.8-4.1 4 1 5.6L12 16.7l-5.1 2.7 1-5.6-4.1-4 5.7-.8z" fill="currentColor"/>',
+    "expand": '<path d="M7 9.5l5-5 5 5M7 14.5l5 5 5-5"/>',
+    "collapse": '<path d="M7 4.5l5 5 5-5M7 19.5l5-5 5 5"/>',
 }
 """Name → the SVG elements inside a 24×24 view box, stroked in the text colour."""
 
