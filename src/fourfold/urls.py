@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("fourfold.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the user menu's language choice
     path("", include("fourfold.strategy.urls")),
     path("", include("fourfold.measures.urls")),
     path("", include("fourfold.audit.urls")),

@@ -18,7 +18,7 @@ def test_a_viewer_reads_home_the_company_scorecard_and_a_kpi(page: Page, demo_se
         "aria-current", "page"
     )
     audit_accessibility(page)
-    screenshot(page, "home")
+    screenshot(page, "home-empty")  # a viewer's home: every section's empty state (test_home.py takes "home")
 
     page.get_by_role("link", name=viewer.scope, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(viewer.scope)
@@ -37,8 +37,7 @@ def test_a_viewer_reads_home_the_company_scorecard_and_a_kpi(page: Page, demo_se
     expect(page.get_by_role("heading", level=1)).to_contain_text(kpi_name)
     expect(page.locator(".verdict .status")).to_be_visible()
     expect(page.get_by_text("Enter a value")).to_have_count(0)
-    audit_accessibility(page)
-    screenshot(page, "kpi")
+    audit_accessibility(page)  # the KPI page's screenshots are taken by test_kpi_page.py
 
 
 def test_on_a_phone_the_navigation_opens_from_the_menu_button(page: Page, demo_server: DemoServer) -> None:

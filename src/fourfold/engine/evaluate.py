@@ -572,18 +572,8 @@ class Evaluator:
 
     @staticmethod
     def _status(scheme: StatusScheme, scored: ScoreResult, method: ScoringMethod) -> Status:
-        """The scheme's status for the score, unless the method names one itself.
-
-        Rules always name their status. Breakpoints carry a status each; it is used when the scheme knows
-        it (so a range KPI's explanation and status agree), else the score decides.
-        """
-        if isinstance(method, Rules) and scored.status_hint is not None:
-            return _status_named(scheme, scored.status_hint)
-        if isinstance(method, Breakpoints) and scored.status_hint is not None:
-            named = _status_named(scheme, scored.status_hint)
-            if named in (*scheme.levels, scheme.no_data):
-                return named
-        return scheme.status_for(scored.score)
+        """:func:`scored_status`, as the batch evaluator also asks it, so both judge statuses alike."""
+        return scored_status(scheme, scored, method)
 
     def _node_status(self, scheme: StatusScheme, method: RollupMethod, rolled: RollupResult) -> Status:
         """A roll-up's status: from its score, or for count-by-status the worst status counted."""
@@ -672,6 +662,22 @@ def _reported_trace(kpi: KpiModel, reading: PeriodValue, value: float) -> Trace:
         result_kind="value",
         title=f"Value {format_number(value)}",
     )
+
+
+def scored_status(scheme: StatusScheme, scored: ScoreResult, method: ScoringMethod) -> Status:
+    """The scheme's status for a score, unless the method names one itself: what a KPI's status is.
+
+    Rules always name their status. Breakpoints carry a status each; it is used when the scheme knows
+    it (so a range KPI's explanation and status agree), else the score decides. Public so that a page can
+    ask what status another value would get (the KPI chart's status bands).
+    """
+    if isinstance(method, Rules) and scored.status_hint is not None:
+        return _status_named(scheme, scored.status_hint)
+    if isinstance(method, Breakpoints) and scored.status_hint is not None:
+        named = _status_named(scheme, scored.status_hint)
+        if named in (*scheme.levels, scheme.no_data):
+            return named
+    return scheme.status_for(scored.score)
 
 
 def _status_named(scheme: StatusScheme, name: str) -> Status:

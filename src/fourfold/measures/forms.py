@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -15,9 +15,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from fourfold.accounts.models import User
+from fourfold.accounts.selectors import organisation_people
+from fourfold.engine.periods import Frequency, Period
 from fourfold.measures.models import VALUE_DIGITS, Actual, Kpi
 from fourfold.measures.selectors import EntryCell, EntryGrid, candidate_scores
 from fourfold.measures.services import BatchError, Entry, entry_reading, note_required_message
+from fourfold.strategy.forms import ObjectiveChoiceField, objectives_of, owner_input, weight_initial, weight_input
+from fourfold.strategy.models import Objective, Scorecard
+from fourfold.ui.editing import FieldsetForm
 
 
 def value_input(label: StrOrPromise, *, required: bool = False, help_text: StrOrPromise = "") -> forms.DecimalField:
@@ -56,6 +62,21 @@ class TargetForm(forms.Form):
         # ids keep every label pointing at its own input.
         kwargs.setdefault("auto_id", "target_%s")
         super().__init__(*args, **kwargs)
+
+
+class KpiCommentForm(forms.Form):
+    """A comment on the KPI page's thread, about the KPI in general or one of its periods."""
+
+    body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    period_key = forms.ChoiceField(label=_("About"), required=False)
+
+    def __init__(self, *args: Any, periods: Sequence[Period] = (), **kwargs: Any) -> None:
+        # Its own ids, like the target form's: the value form beside it has a period_key field too.
+        kwargs.setdefault("auto_id", "comment_%s")
+        super().__init__(*args, **kwargs)
+        period_field = self.fields["period_key"]
+        assert isinstance(period_field, forms.ChoiceField)
+        period_field.choices = [("", gettext("The KPI in general")), *((p.key, p.label) for p in periods)]
 
 
 GROUPING_SPACES = (" ", "\u00a0", "\u202f")
@@ -234,3 +255,133 @@ class EntryGridForm:
             cell = self.entries[index][0]
             cell.error = " ".join(message for field in messages.values() for message in field)
             cell.note_missing = note_required_message() in messages.get("note", [])
+
+
+KPI_DEFINITION_FIELDS = (
+    "objective",
+    "key",
+    "name",
+    "description",
+    "unit",
+    "currency_code",
+    "duration_unit",
+    "direction",
+    "frequency",
+    "aggregation",
+    "decimals",
+    "weight",
+    "owner",
+)
+"""What the KPI form hands to kpi_create / kpi_update; the same names as the model's, so errors land back."""
+
+INITIAL_TARGET_FIELDS = ("period_key", "target", "red_flag", "range_low", "range_high")
+"""What the KPI form hands to kpi_target_set when a KPI is created, so that it is scored from the start."""
+
+
+class KpiForm(FieldsetForm):
+    """A KPI's definition, who reports it, and (when it is created) its first target and thresholds.
+
+    Later targets are set on the KPI's own page; the first one is asked for here because a KPI without a
+    target has no score, which would leave its objective's score resting on the others without saying so.
+    """
+
+    objective = ObjectiveChoiceField(label=_("Objective"), queryset=Objective.objects.none(), empty_label=None)
+    key = forms.CharField(
+        label=_("Key"),
+        max_length=60,
+        help_text=_("Lower-case letters, digits and _, unique on the scorecard; used in formulas (e.g. nps)."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    unit = forms.ChoiceField(label=_("Unit"), choices=Kpi.Unit.choices, initial=Kpi.Unit.NUMBER)
+    currency_code = forms.CharField(
+        label=_("Currency"), max_length=3, required=False, help_text=_("For currency KPIs: ISO 4217 code, e.g. EUR.")
+    )
+    duration_unit = forms.ChoiceField(
+        label=_("Duration in"),
+        choices=[("", _("—")), *Kpi.DurationUnit.choices],
+        required=False,
+        help_text=_("For duration KPIs."),
+    )
+    direction = forms.ChoiceField(label=_("Direction"), choices=Kpi.Direction.choices, initial=Kpi.Direction.HIGHER)
+    frequency = forms.ChoiceField(
+        label=_("Frequency"),
+        choices=[(frequency.value, frequency.value.capitalize()) for frequency in Frequency],
+        initial=Frequency.MONTHLY,
+        help_text=_("How often a value is entered; it cannot change once the KPI has values or targets."),
+    )
+    aggregation = forms.ChoiceField(
+        label=_("Periods combine by"),
+        choices=Kpi.Aggregation.choices,
+        initial=Kpi.Aggregation.AVERAGE,
+        help_text=_("How months make a quarter or a year: sum new customers, average a satisfaction score."),
+    )
+    decimals = forms.IntegerField(label=_("Decimals shown"), min_value=0, max_value=6, initial=1)
+    weight = weight_input()
+    updaters = forms.ModelMultipleChoiceField(
+        label=_("Updaters"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Who else enters its values, besides the owner. Hold Ctrl (⌘ on a Mac) to pick several."),
+    )
+    period_key = forms.CharField(
+        label=_("From period"),
+        max_length=10,
+        help_text=_("The first period the target holds for: 2026-01 monthly, 2026-Q1 quarterly, 2026 yearly."),
+    )
+    target = value_input(_("Target"), help_text=_("The goal; for yes/no KPIs 1 (yes) or 0 (no)."))
+    red_flag = value_input(
+        _("Red flag"), help_text=_("Where it turns off target; between it and the target it is on watch.")
+    )
+    range_low = value_input(_("Lowest good value"), help_text=_("For within-a-range KPIs."))
+    range_high = value_input(_("Highest good value"), help_text=_("For within-a-range KPIs."))
+
+    fieldsets = (
+        (_("What it measures"), ("objective", "key", "name", "description")),
+        (
+            _("How it is measured"),
+            ("unit", "currency_code", "duration_unit", "direction", "frequency", "aggregation", "decimals", "weight"),
+        ),
+        (_("Who reports it"), ("owner", "updaters")),
+        (_("First target and thresholds"), INITIAL_TARGET_FIELDS),
+    )
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        scorecard: Scorecard,
+        kpi: Kpi | None = None,
+        initial: Mapping[str, Any] | None = None,
+        today: date | None = None,
+    ) -> None:
+        if kpi is not None:
+            initial = {
+                **{name: getattr(kpi, name) for name in KPI_DEFINITION_FIELDS if name not in {"objective", "owner"}},
+                "objective": kpi.objective_id,
+                "owner": kpi.owner_id,
+                "updaters": [user.pk for user in kpi.updaters.all()],
+                "weight": weight_initial(kpi.weight),
+            }
+        elif today is not None:
+            month = scorecard.organisation.calendar.period_containing(today, Frequency.MONTHLY)
+            initial = {"period_key": month.key, **(initial or {})}
+        super().__init__(data, initial=dict(initial or {}))
+        self.fields["owner"] = owner_input(scorecard.organisation)
+        people = self.fields["updaters"]
+        objective = self.fields["objective"]
+        assert isinstance(people, forms.ModelMultipleChoiceField)
+        assert isinstance(objective, forms.ModelChoiceField)
+        people.queryset = organisation_people(scorecard.organisation)
+        objective.queryset = objectives_of(scorecard.pk)
+        if kpi is not None:  # later targets are set on the KPI's page, with their history
+            for name in INITIAL_TARGET_FIELDS:
+                del self.fields[name]
+
+    def definition(self) -> dict[str, Any]:
+        """The KPI's settings as typed, for kpi_create."""
+        return {name: self.cleaned_data[name] for name in KPI_DEFINITION_FIELDS}
+
+    def initial_target(self) -> dict[str, Any]:
+        """The first target and thresholds as typed, for kpi_target_set."""
+        return {name: self.cleaned_data[name] for name in INITIAL_TARGET_FIELDS}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +23,7 @@ from django.db.models import FloatField, Q
 from django.db.models.functions import Cast
 
 from fourfold.engine.aggregation import Aggregation, PeriodValue
-from fourfold.engine.evaluate import Evaluator, KpiResult, ScorecardResult
+from fourfold.engine.evaluate import Evaluator, KpiResult, ScorecardResult, kpi_series, scored_status
 from fourfold.engine.formulas import MissingPolicy, UnitKind, parse_formula
 from fourfold.engine.model import (
     Direction,
@@ -37,7 +38,7 @@ from fourfold.engine.model import (
 from fourfold.engine.model import WeightChange as EngineWeightChange
 from fourfold.engine.periods import FiscalCalendar, Frequency, Period
 from fourfold.engine.rollup import RollupMethod, ValueRollupMethod
-from fourfold.engine.status import StatusScheme
+from fourfold.engine.status import Status, StatusScheme
 from fourfold.measures.models import Actual, Kpi, KpiTarget, WeightChange
 from fourfold.strategy.models import Objective, Perspective, Scorecard
 from fourfold.strategy.selectors import tree_of
@@ -173,19 +174,35 @@ def latest_actuals(entries: dict[str, list[Entry]]) -> dict[str, Actual]:
     }
 
 
+HIDDEN_SCORECARD = "a scorecard you cannot open"
+HIDDEN_OBJECTIVE = "an objective of a scorecard you cannot open"
+HIDDEN_KPI = "a KPI of a scorecard you cannot open"
+"""What explanations call the scorecards, objectives and KPIs of a tree that the reader may not see: a
+company scorecard's score counts the objectives of its teams' scorecards aligned to it, and its "why?" must
+not tell a viewer of the company scorecard what a team's own objectives are called."""
+
+
 def load_tree(
-    root: Scorecard, *, until: date, since: date | None = None, cards: list[Scorecard] | None = None
+    root: Scorecard,
+    *,
+    until: date,
+    since: date | None = None,
+    cards: list[Scorecard] | None = None,
+    visible_ids: AbstractSet[int] | None = None,
 ) -> LoadedTree:
     """Read ``root`` and its descendants into the engine's model, in a fixed number of queries.
 
     Values from ``since`` (default: :func:`history_start`, two years before ``until``, enough for a
     rolling year) to ``until`` are read. ``cards`` is the tree from :func:`tree_of` when the caller has it
     already. Cascaded roll-up sources outside the tree (a child moved elsewhere) are left out, so the tree
-    stays self-contained.
+    stays self-contained. With ``visible_ids`` (the scorecards the reader may see), the scorecards, objectives
+    and KPIs of the others are named :data:`HIDDEN_SCORECARD`, :data:`HIDDEN_OBJECTIVE` and :data:`HIDDEN_KPI`
+    in the model, so no explanation made from it can give their names away; they still count in the scores.
     """
     organisation = root.organisation
     cards = tree_of(root) if cards is None else cards
     card_ids = [card.pk for card in cards]
+    hidden = set() if visible_ids is None else {pk for pk in card_ids if pk not in visible_ids}
     statuses = organisation.status_scheme()
     perspectives = list(Perspective.objects.filter(scorecard_id__in=card_ids).order_by("position", "id"))
     objectives = list(
@@ -232,9 +249,11 @@ def load_tree(
 
     kpis_by_objective: dict[int, list[KpiModel]] = defaultdict(list)
     for kpi in kpis:
+        model = kpi_model(kpi, settings[kpi.pk], sources[kpi.pk], calendar, weight_changes(changes["kpi", kpi.pk]))
         kpis_by_objective[kpi.objective_id].append(
-            kpi_model(kpi, settings[kpi.pk], sources[kpi.pk], calendar, weight_changes(changes["kpi", kpi.pk]))
+            replace(model, name=HIDDEN_KPI) if kpi.scorecard_id in hidden else model
         )
+    card_of_perspective = {perspective.pk: perspective.scorecard_id for perspective in perspectives}
     aligned: dict[int, list[str]] = defaultdict(list)
     for objective in objectives:
         if objective.parent_id is not None:
@@ -246,7 +265,7 @@ def load_tree(
             ObjectiveModel(
                 id=str(objective.pk),
                 code=objective.code,
-                name=objective.name,
+                name=HIDDEN_OBJECTIVE if card_of_perspective[objective.perspective_id] in hidden else objective.name,
                 weight=float(objective.weight),
                 weight_changes=weight_changes(changes["objective", objective.pk]),
                 kpis=tuple(own),
@@ -271,7 +290,7 @@ def load_tree(
     for card in reversed(cards):  # children first, so each parent can hold its built children
         built[card.pk] = ScorecardModel(
             id=str(card.pk),
-            name=card.name,
+            name=HIDDEN_SCORECARD if card.pk in hidden else card.name,
             perspectives=tuple(perspectives_by_card[card.pk]),
             children=tuple(built[child.pk] for child in cards if child.parent_id == card.pk),
             calendar=calendar,
@@ -435,18 +454,30 @@ def forget_cached_evaluations() -> None:
 
 
 def scorecard_evaluation(
-    scorecard: Scorecard, view: View, *, today: date, cards: list[Scorecard] | None = None
+    scorecard: Scorecard,
+    view: View,
+    *,
+    today: date,
+    cards: list[Scorecard] | None = None,
+    visible_ids: AbstractSet[int] | None = None,
 ) -> ScorecardEvaluation:
     """Scores, statuses and explanations of ``scorecard`` and its cascaded children for ``view``.
 
     Served from the cache when nothing in the tree or its organisation changed since it was computed.
-    ``cards`` is the tree from :func:`tree_of` when the caller has it already.
+    ``cards`` is the tree from :func:`tree_of` when the caller has it already. Pages pass ``visible_ids``,
+    the scorecards the reader may see, so that explanations do not name what is on the others
+    (:func:`load_tree`); ``None`` names everything.
     """
-    return scorecard_evaluations(scorecard, [view], today=today, cards=cards)[0]
+    return scorecard_evaluations(scorecard, [view], today=today, cards=cards, visible_ids=visible_ids)[0]
 
 
 def scorecard_evaluations(
-    scorecard: Scorecard, views: Sequence[View], *, today: date, cards: list[Scorecard] | None = None
+    scorecard: Scorecard,
+    views: Sequence[View],
+    *,
+    today: date,
+    cards: list[Scorecard] | None = None,
+    visible_ids: AbstractSet[int] | None = None,
 ) -> list[ScorecardEvaluation]:
     """:func:`scorecard_evaluation` for each of ``views``, in the same number of queries as for one.
 
@@ -458,12 +489,21 @@ def scorecard_evaluations(
     card_ids = tuple(card.pk for card in cards)
     # The tree's members are part of the key: removing a child leaves no newer audit entry in the others.
     version = tree_version(cards)
-    keys = [(scorecard.pk, view.period.key, view.span.value, today, card_ids, version) for view in views]
+    # So are the scorecards of the tree the reader may not see, which the evaluation does not name: readers
+    # who see the same part of the tree share one evaluation.
+    hidden = None if visible_ids is None else tuple(pk for pk in card_ids if pk not in visible_ids)
+    keys = [(scorecard.pk, view.period.key, view.span.value, today, card_ids, version, hidden) for view in views]
     found = {key: hit for key in keys if (hit := _cache.get(key)) is not None}
     missing = [(key, view) for key, view in zip(keys, views, strict=True) if key not in found]
     if missing:
         since = min(history_start(view.period.end) for _key, view in missing)
-        tree = load_tree(scorecard, until=max(view.period.end for _key, view in missing), since=since, cards=cards)
+        tree = load_tree(
+            scorecard,
+            until=max(view.period.end for _key, view in missing),
+            since=since,
+            cards=cards,
+            visible_ids=visible_ids,
+        )
         for key, view in missing:
             found[key] = _evaluate(tree.within(history_start(view.period.end), view.period.end), view, today)
             _cache.put(key, found[key])
@@ -520,14 +560,139 @@ def kpi_trends(tree: LoadedTree, evaluator: Evaluator, *, today: date) -> dict[s
     return trends
 
 
-def kpi_history(kpi: Kpi, periods: list[Period], *, today: date) -> dict[str, KpiResult]:
-    """One KPI's result for each of ``periods`` (its own frequency), for the KPI page's table."""
+def kpi_history(
+    kpi: Kpi, periods: list[Period], *, today: date, visible_ids: AbstractSet[int] | None = None
+) -> dict[str, KpiResult]:
+    """One KPI's result for each of ``periods`` (its own frequency), for the KPI page's table and chart;
+    ``visible_ids`` as for :func:`load_tree` (a KPI rolled up from its teams' names their KPIs)."""
     if not periods:
         return {}
-    tree = load_tree(kpi.scorecard, until=periods[-1].end, since=periods[0].start - timedelta(days=366 + 7))
+    return _history(_history_tree(kpi, periods, visible_ids=visible_ids), kpi, periods, today=today)
+
+
+def _history_tree(kpi: Kpi, periods: Sequence[Period], *, visible_ids: AbstractSet[int] | None = None) -> LoadedTree:
+    """The KPI's scorecard with the values its ``periods`` (oldest first) are scored from."""
+    return load_tree(
+        kpi.scorecard,
+        until=periods[-1].end,
+        since=periods[0].start - timedelta(days=366 + 7),
+        visible_ids=visible_ids,
+    )
+
+
+def _history(
+    tree: LoadedTree, kpi: Kpi, periods: Sequence[Period], *, today: date, model: ScorecardModel | None = None
+) -> dict[str, KpiResult]:
+    """:func:`kpi_history` from a tree already read, scored with ``model`` in place of the tree's own."""
     results = {}
     for period in periods:
-        evaluator = Evaluator(tree.model, tree.values, View(period), today=today)
-        model = evaluator.kpis[str(kpi.pk)]
-        results[period.key] = evaluator.kpi_result(model, evaluator.owner[model.id])
+        evaluator = Evaluator(model or tree.model, tree.values, View(period), today=today)
+        engine_kpi = evaluator.kpis[str(kpi.pk)]
+        results[period.key] = evaluator.kpi_result(engine_kpi, evaluator.owner[engine_kpi.id])
     return results
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """One past period of a KPI scored with its stored target settings and with a proposed change."""
+
+    period: Period
+    before: KpiResult
+    after: KpiResult
+
+    @property
+    def status_changes(self) -> bool:
+        return self.before.status.key != self.after.status.key
+
+
+def kpi_rescoring(kpi: Kpi, proposed: KpiTarget, periods: Sequence[Period], *, today: date) -> list[Rescored]:
+    """How a target setting not saved yet (``proposed``, checked by the service) would rescore ``periods``.
+
+    Only the periods from the setting's first one on can change, since a setting holds from its period
+    until a later one; those are scored twice, by the same engine, from one read of the scorecard: once as
+    stored and once with ``proposed`` in place of the setting of its period (or added). Nothing is written.
+    """
+    affected = sorted(period for period in periods if period.start >= proposed.period_start)
+    if not affected:
+        return []
+    stored = [setting for setting in kpi.targets.order_by("period_start") if setting.period_key != proposed.period_key]
+    settings = sorted([*stored, proposed], key=lambda setting: setting.period_start)
+    tree = _history_tree(kpi, affected)
+    targets = kpi_model(kpi, settings, [], tree.model.calendar).targets
+    before = _history(tree, kpi, affected, today=today)
+    after = _history(tree, kpi, affected, today=today, model=_with_targets(tree.model, str(kpi.pk), targets))
+    return [Rescored(period, before[period.key], after[period.key]) for period in affected]
+
+
+def _with_targets(card: ScorecardModel, kpi_id: str, targets: tuple[TargetSetting, ...]) -> ScorecardModel:
+    """The scorecard model with one of its own KPIs given other target settings (models are frozen)."""
+    return replace(
+        card,
+        perspectives=tuple(
+            replace(
+                perspective,
+                objectives=tuple(
+                    replace(
+                        objective,
+                        kpis=tuple(
+                            replace(kpi, targets=targets) if kpi.id == kpi_id else kpi for kpi in objective.kpis
+                        ),
+                    )
+                    for objective in perspective.objectives
+                ),
+            )
+            for perspective in card.perspectives
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class StatusBand:
+    """The values between ``low`` and ``high`` (``None``: without end) that would get ``status``."""
+
+    low: float | None
+    high: float | None
+    status: Status
+
+
+BAND_SAMPLES = 40
+"""Values tried across a chart's range to find where the status changes; each change is then narrowed down."""
+
+
+def status_bands(result: KpiResult, scheme: StatusScheme, low: float, high: float) -> tuple[StatusBand, ...]:
+    """Which status each value from ``low`` to ``high`` would have got in ``result``'s period, as bands.
+
+    Asks the period's own scoring method and the status scheme, so the bands agree with the scores
+    whatever the method (goal and red flag, a range, breakpoints, rules): values are tried across the
+    range and at the thresholds, and every change of status is narrowed down by bisection. The lowest and highest bands have no
+    end. Nothing for a period that was not scored by a method (no target, a target over a span).
+    """
+    method = result.method
+    if method is None or result.kpi.unit is UnitKind.YES_NO or high <= low:
+        return ()
+    series = kpi_series(result.target, result.red_flag, result.kpi.baseline)
+
+    def status_at(value: float) -> Status:
+        return scored_status(scheme, method.score(value, series), method)
+
+    step = (high - low) / BAND_SAMPLES
+    # The thresholds are tried too, so that a band narrower than a step (a tight good range) is not missed.
+    setting = result.kpi.setting_at(result.actual.periods[-1].start) if result.actual.periods else None
+    thresholds = [result.target, result.red_flag, *((setting.range_low, setting.range_high) if setting else ())]
+    anchors = {number for number in thresholds if number is not None and low < number < high}
+    values = sorted({low + index * step for index in range(BAND_SAMPLES + 1)} | anchors)
+    statuses = [status_at(value) for value in values]
+    bands: list[StatusBand] = []
+    start: float | None = None
+    for index in range(1, len(values)):
+        if statuses[index].key == statuses[index - 1].key:
+            continue
+        below, above = values[index - 1], values[index]
+        for _step in range(24):  # a 2²⁴th of a step: far finer than a chart or a KPI's decimals show
+            middle = (below + above) / 2
+            below, above = (middle, above) if status_at(middle).key == statuses[index - 1].key else (below, middle)
+        edge = round(above, 9)
+        bands.append(StatusBand(start, edge, statuses[index - 1]))
+        start = edge
+    bands.append(StatusBand(start, None, statuses[-1]))
+    return tuple(band for band in bands if band.status.key != scheme.no_data.key)

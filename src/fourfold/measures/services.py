@@ -242,6 +242,42 @@ def kpi_target_set(
     (straight from the baseline, or along ``progress_curve``).
     """
     require(by, Action.SET_TARGETS, kpi)
+    setting = kpi_target_prepare(
+        kpi=kpi,
+        period_key=period_key,
+        target=target,
+        red_flag=red_flag,
+        range_low=range_low,
+        range_high=range_high,
+        note=note,
+        scoring_method=scoring_method,
+        scoring_parameters=scoring_parameters,
+        reach_by=reach_by,
+        progress_curve=progress_curve,
+    )
+    setting.save()
+    return setting
+
+
+def kpi_target_prepare(
+    *,
+    kpi: Kpi,
+    period_key: str,
+    target: Decimal | None = None,
+    red_flag: Decimal | None = None,
+    range_low: Decimal | None = None,
+    range_high: Decimal | None = None,
+    note: str = "",
+    scoring_method: str | None = None,
+    scoring_parameters: Mapping[str, Any] | None = None,
+    reach_by: str = "",
+    progress_curve: Sequence[float] | None = None,
+) -> KpiTarget:
+    """The setting :func:`kpi_target_set` would save, completely checked but not saved.
+
+    What the KPI page's rescoring preview scores history with before anyone commits to a change; the
+    setting already stored for the period, if any, is changed in memory only.
+    """
     canonical_key = _canonical_key(kpi, period_key)
     setting = KpiTarget.objects.filter(kpi=kpi, period_key=canonical_key).first() or KpiTarget(
         kpi=kpi, period_key=canonical_key
@@ -251,7 +287,8 @@ def kpi_target_set(
     if scoring_method is not None:
         setting.scoring_method, setting.scoring_parameters = scoring_method, dict(scoring_parameters or {})
     setting.range_low, setting.range_high, setting.note = range_low, range_high, note
-    return clean_and_save(setting)
+    setting.full_clean()
+    return setting
 
 
 @transaction.atomic
@@ -314,9 +351,42 @@ def actual_record(
     With a numerator and denominator the value is computed from them (so that periods can later be
     combined by recomputing the ratio); a value given as well must agree with them to the KPI's decimals.
     ``entered_at`` keeps the time a value was entered at its source (an import of old reports); it
-    defaults to now.
+    defaults to now. A value typed in (``source`` manual) by someone of an organisation that asks for notes
+    on off-target values needs one when it would land in the worst status, as in the data-entry grid; values
+    imported from old reports or sent by other systems are taken as they come.
     """
     require(by, Action.RECORD_VALUE, kpi)
+    if source == Actual.Source.MANUAL:
+        period = resolve_period_key(kpi, period_key, "period_key")
+        if _needing_notes([Entry(kpi, period.key, value, numerator, denominator, note)], {0: period}):
+            raise ValidationError({"note": note_required_message()})
+    return _actual_record_checked(
+        kpi=kpi,
+        period_key=period_key,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        by=by,
+        note=note,
+        source=source,
+        entered_at=entered_at,
+    )
+
+
+def _actual_record_checked(
+    *,
+    by: User,
+    kpi: Kpi,
+    period_key: str,
+    value: Decimal | None,
+    numerator: Decimal | None,
+    denominator: Decimal | None,
+    note: str,
+    source: Actual.Source,
+    entered_at: datetime | None,
+) -> Actual:
+    """:func:`actual_record` once permission and the note rule are checked: the batch checks notes itself,
+    with every value of the batch in place, and then records each value here."""
     if numerator is not None and denominator is not None and denominator != 0:
         implied = value_from_ratio(kpi, numerator, denominator)
         tolerance = Decimal(1).scaleb(-kpi.decimals) / 2
@@ -482,7 +552,7 @@ def actuals_record_batch(*, by: User, entries: Sequence[Entry]) -> list[Actual]:
             continue
         try:
             saved.append(
-                actual_record(
+                _actual_record_checked(
                     by=by,
                     kpi=entry.kpi,
                     period_key=periods[index].key,
@@ -490,6 +560,8 @@ def actuals_record_batch(*, by: User, entries: Sequence[Entry]) -> list[Actual]:
                     numerator=entry.numerator,
                     denominator=entry.denominator,
                     note=entry.note.strip(),
+                    source=Actual.Source.MANUAL,
+                    entered_at=None,
                 )
             )
         except ValidationError as error:

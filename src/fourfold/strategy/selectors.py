@@ -7,6 +7,7 @@ import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
@@ -20,6 +21,7 @@ from fourfold.accounts.models import ScorecardFollow, User
 from fourfold.accounts.permissions import scorecards_visible_to
 from fourfold.audit.models import AuditEntry
 from fourfold.engine.evaluate import KpiResult, ObjectiveResult, PerspectiveResult, ScorecardResult
+from fourfold.engine.periods import Period
 from fourfold.engine.status import Status
 from fourfold.measures.models import Actual, Kpi
 from fourfold.measures.templatetags.kpi_format import format_kpi_value
@@ -27,7 +29,9 @@ from fourfold.strategy.models import Objective, ObjectiveLink, Organisation, Sco
 from fourfold.ui.icons import ICONS, status_icon_name
 
 if TYPE_CHECKING:
+    from fourfold.initiatives.models import Initiative
     from fourfold.measures.scoring import KpiTrend, ScorecardEvaluation
+    from fourfold.measures.selectors import EntryRow
 
 
 def scorecard_list_for_user(user: User | AnonymousUser) -> QuerySet[Scorecard]:
@@ -37,6 +41,12 @@ def scorecard_list_for_user(user: User | AnonymousUser) -> QuerySet[Scorecard]:
         .select_related("organisation", "org_unit", "owner", "parent")
         .order_by("organisation__name", "parent_id", "name")
     )
+
+
+def visible_scorecard_ids(user: User | AnonymousUser, organisation_id: int) -> frozenset[int]:
+    """The ids of the organisation's scorecards the user may see, in one query: what a page passes to the
+    scores so that their explanations do not name what is on the others."""
+    return frozenset(scorecards_visible_to(user).filter(organisation_id=organisation_id).values_list("pk", flat=True))
 
 
 OVERDUE = "overdue"
@@ -866,7 +876,7 @@ def _objective_results(result: ScorecardResult) -> Iterator[tuple[ObjectiveResul
 
 
 def objective_detail(
-    objective: Objective, evaluation: ScorecardEvaluation, cards: Sequence[Scorecard], visible_ids: set[int]
+    objective: Objective, evaluation: ScorecardEvaluation, cards: Sequence[Scorecard], visible_ids: Set[int]
 ) -> ObjectiveDetail:
     """What the objective page shows, from the evaluation of its scorecard's tree and two queries (its links).
 
@@ -898,4 +908,165 @@ def objective_detail(
         effects=[link for link in links if link.cause_id == objective.pk],
         aligned=aligned,
         hidden_aligned=hidden,
+    )
+
+
+HOME_LIST_LENGTH = 8
+"""How many KPIs to update, red KPIs and late initiatives the home page lists before pointing further."""
+
+HOME_CHANGES = 8
+"""How many recent changes on followed scorecards the home page lists."""
+
+
+@dataclass(frozen=True)
+class RedKpi:
+    """A KPI the user owns whose latest value lands in the organisation's worst status, and that value."""
+
+    kpi: Kpi
+    period: Period
+    actual: Actual
+    result: KpiResult
+
+
+@dataclass(frozen=True)
+class LateInitiative:
+    """An initiative the user owns that is late: past its end date unfinished, or with milestones overdue."""
+
+    initiative: Initiative
+    days_past_end: int
+    """Days since its end date; 0 when only milestones are late."""
+    milestones_late: int
+
+
+@dataclass(frozen=True)
+class FollowedChange:
+    """One audit entry on a followed scorecard, with the scorecard it belongs to (for the links)."""
+
+    entry: AuditEntry
+    scorecard: Scorecard
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """What the signed-in user's home page shows, read in a fixed number of queries (:func:`home_for_user`)."""
+
+    to_update: list[EntryRow]
+    """The KPIs whose values the user types, overdue first, then by due date (the first :data:`HOME_LIST_LENGTH`)."""
+    to_update_count: int
+    red_kpis: list[RedKpi]
+    red_kpi_count: int
+    late_initiatives: list[LateInitiative]
+    late_initiative_count: int
+    followed: list[Scorecard]
+    changes: list[FollowedChange]
+
+
+def red_kpis_owned_by(user: User | AnonymousUser, *, today: date) -> list[RedKpi]:
+    """The KPIs the user owns whose latest value is in the worst status of their organisation's scheme.
+
+    Each KPI is scored for the period of its latest value alone, as the data-entry grid scores a cell, so the
+    cost is a fixed number of queries whatever the number of KPIs and scorecards. KPIs without values of their
+    own (formulas, roll-ups of cascaded KPIs) are not listed: their status is on the scorecard page. Worst
+    first (lowest score), then by name.
+    """
+    from fourfold.measures.scoring import period_value, stored_period
+    from fourfold.measures.selectors import candidate_scores, latest_actuals_by_kpi
+
+    if not user.is_authenticated:
+        return []
+    owned = list(
+        Kpi.objects.filter(owner=user, scorecard__in=scorecards_visible_to(user))
+        .select_related("scorecard__organisation")
+        .prefetch_related("scorecard__organisation__status_levels")
+    )
+    latest = latest_actuals_by_kpi(kpi.pk for kpi in owned)
+    scored = []
+    for kpi in owned:
+        if (actual := latest.get(kpi.pk)) is not None:
+            calendar = kpi.scorecard.organisation.calendar
+            scored.append((kpi, stored_period(calendar, actual.period_key), actual))
+    # Scoring the stored value as a "candidate" gives exactly its stored score: the candidate replaces itself.
+    scores = candidate_scores(
+        [(kpi, period, period_value(actual, kpi.scorecard.organisation.calendar)) for kpi, period, actual in scored],
+        today=today,
+    )
+    red = [
+        RedKpi(kpi, period, actual, score.result)
+        for (kpi, period, actual), score in zip(scored, scores, strict=True)
+        if score.off_target
+    ]
+    return sorted(red, key=lambda item: (item.result.score if item.result.score is not None else -1.0, item.kpi.name))
+
+
+def late_initiatives_owned_by(user: User | AnonymousUser, *, today: date) -> list[LateInitiative]:
+    """The initiatives the user owns that are late, in one query: unfinished past their end date, or with a
+    milestone past its due date and not done. Completed and cancelled initiatives are never late; the longest
+    overdue come first."""
+    from fourfold.initiatives.models import Initiative
+    from fourfold.initiatives.selectors import with_milestone_counts
+
+    if not user.is_authenticated:
+        return []
+    finished = [Initiative.Status.COMPLETED, Initiative.Status.CANCELLED]
+    owned = Initiative.objects.filter(owner=user, scorecard__in=scorecards_visible_to(user)).exclude(
+        status__in=finished
+    )
+    late = (
+        with_milestone_counts(owned, today=today)
+        .filter(Q(end_date__lt=today) | Q(milestones_late__gt=0))
+        .select_related("scorecard")
+        .order_by("end_date", "name")
+    )
+    return [
+        LateInitiative(
+            initiative,
+            max((today - initiative.end_date).days, 0),
+            initiative.milestones_late,  # type: ignore[attr-defined]  # annotated by with_milestone_counts
+        )
+        for initiative in late
+    ]
+
+
+def changes_on_followed(
+    user: User | AnonymousUser, *, limit: int = HOME_CHANGES
+) -> tuple[list[Scorecard], list[FollowedChange]]:
+    """The scorecards the user follows and may still see, by name, and their latest changes, newest first.
+
+    Two queries: the followed scorecards, then the newest audit entries of any of them.
+    """
+    if not user.is_authenticated:
+        return [], []
+    followed = list(
+        scorecards_visible_to(user)
+        .filter(Exists(ScorecardFollow.objects.filter(user=user, scorecard=OuterRef("pk"))))
+        .select_related("organisation")
+        .order_by("name", "pk")
+    )
+    by_id = {card.pk: card for card in followed}
+    entries = AuditEntry.objects.filter(scorecard_id__in=list(by_id)).select_related("content_type")[:limit]
+    return followed, [FollowedChange(entry, by_id[cast("int", entry.scorecard_id)]) for entry in entries]
+
+
+def home_for_user(user: User | AnonymousUser, *, today: date) -> HomePage:
+    """Everything the home page shows beside the scorecards, in a fixed number of queries whatever the number
+    of KPIs, initiatives and followed scorecards.
+
+    The KPIs to update are the data-entry grid's rows (same due dates and overdue rule, see
+    :func:`fourfold.measures.selectors.entry_grid`), across scorecards and frequencies.
+    """
+    from fourfold.measures.selectors import entry_grid
+
+    rows = sorted(entry_grid(user, today=today).rows, key=lambda row: (not row.overdue, row.due, row.kpi.name))
+    red = red_kpis_owned_by(user, today=today)
+    late = late_initiatives_owned_by(user, today=today)
+    followed, changes = changes_on_followed(user)
+    return HomePage(
+        to_update=rows[:HOME_LIST_LENGTH],
+        to_update_count=len(rows),
+        red_kpis=red[:HOME_LIST_LENGTH],
+        red_kpi_count=len(red),
+        late_initiatives=late[:HOME_LIST_LENGTH],
+        late_initiative_count=len(late),
+        followed=followed,
+        changes=changes,
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from itertools import groupby
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -30,13 +33,18 @@ from fourfold.strategy.forms import (
     COMPARISONS,
     VIEW_KINDS,
     MapLayoutForm,
+    ObjectiveForm,
+    ObjectiveLinkForm,
     PeriodViewForm,
+    PerspectiveForm,
+    ScorecardForm,
     TreeFilterForm,
     view_kind,
 )
-from fourfold.strategy.models import Objective, Scorecard
+from fourfold.strategy.models import Objective, ObjectiveLink, Organisation, Perspective, Scorecard
 from fourfold.strategy.selectors import (
     difference,
+    home_for_user,
     links_of_scorecard,
     objective_detail,
     owners_of,
@@ -45,14 +53,33 @@ from fourfold.strategy.selectors import (
     scorecard_rows,
     strategy_map,
     tree_of,
+    visible_scorecard_ids,
 )
-from fourfold.strategy.services import objectives_layout_reset, objectives_place_on_map
+from fourfold.strategy.services import (
+    objective_create,
+    objective_delete,
+    objective_link_create,
+    objective_link_delete,
+    objective_update,
+    objectives_layout_reset,
+    objectives_place_on_map,
+    perspective_create,
+    perspective_delete,
+    perspective_update,
+    perspectives_reorder,
+    scorecard_create,
+    scorecard_delete,
+    scorecard_update,
+)
+from fourfold.ui.editing import DELETE_TEMPLATE, changes_of, edit_page, submit
 from fourfold.ui.htmx import is_htmx, with_message
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The scorecards the user may see, by organisation, and the KPIs they report on."""
+    """What needs the user: KPIs to update, their red KPIs, their late initiatives, changes on the scorecards
+    they follow; then the scorecards they may see, by organisation. Everything shown comes from scorecards
+    they may see (the selectors filter by role), so no further check is needed here."""
     scorecards = list(scorecard_list_for_user(request.user))
     by_organisation = [
         (organisation, list(cards)) for organisation, cards in groupby(scorecards, key=lambda card: card.organisation)
@@ -60,7 +87,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "strategy/home.html",
-        {"organisations": by_organisation, "my_kpis": kpis_updated_by(request.user)},
+        {
+            "organisations": by_organisation,
+            "home": home_for_user(request.user, today=timezone.localdate()),
+            "my_kpis": kpis_updated_by(request.user),
+        },
     )
 
 
@@ -139,7 +170,11 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     period_form, view, chosen = _period_choice(request, scorecard, today)
     compare_view = period_form.compared_view(view)
     evaluation, *compared = scorecard_evaluations(
-        scorecard, [view] if compare_view is None else [view, compare_view], today=today, cards=cards
+        scorecard,
+        [view] if compare_view is None else [view, compare_view],
+        today=today,
+        cards=cards,
+        visible_ids=visible_ids,
     )
     comparison = compared[0] if compared else None
     filter_form = TreeFilterForm(
@@ -173,6 +208,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
             request, period=view.period.key, span=view.span.value, status="", owner="", perspective=""
         ),
         "tree_url": reverse("strategy:scorecard_detail", args=[scorecard.pk]),
+        "can_edit": can(request.user, Action.EDIT_STRUCTURE, scorecard),
     }
     status = 400 if period_form.errors or filter_form.errors else 200
     if is_htmx(request):
@@ -184,6 +220,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
             "initiatives": initiatives_for_scorecard(scorecard, today=today),
             "parent_visible": scorecard.parent_id in visible_ids,
             "can_manage_members": can(request.user, Action.MANAGE_MEMBERS, scorecard),
+            "can_manage_scorecard": can(request.user, Action.MANAGE_SCORECARD, scorecard),
         }
         response = render(request, "strategy/scorecard_detail.html", context, status=status)
     patch_vary_headers(response, ["HX-Request"])
@@ -194,7 +231,8 @@ def _map_context(request: HttpRequest, scorecard: Scorecard) -> tuple[View, dict
     """The view asked for, and the context that draws its strategy map with the period form."""
     today = timezone.localdate()
     view, chosen = _chosen_view(request, scorecard, today)
-    evaluation = scorecard_evaluation(scorecard, view, today=today)
+    visible_ids = visible_scorecard_ids(request.user, scorecard.organisation_id)
+    evaluation = scorecard_evaluation(scorecard, view, today=today, visible_ids=visible_ids)
     return view, {
         **chosen,
         "scorecard": scorecard,
@@ -303,8 +341,8 @@ def objective_page(request: HttpRequest, objective_id: int) -> HttpResponse:
     today = timezone.localdate()
     view, chosen = _chosen_view(request, scorecard, today)
     cards = tree_of(scorecard)
-    evaluation = scorecard_evaluation(scorecard, view, today=today, cards=cards)
-    visible_ids = set(scorecard_list_for_user(request.user).values_list("pk", flat=True))
+    visible_ids = visible_scorecard_ids(request.user, scorecard.organisation_id)
+    evaluation = scorecard_evaluation(scorecard, view, today=today, cards=cards, visible_ids=visible_ids)
     parent = objective.parent
     return render(
         request,
@@ -316,5 +354,354 @@ def objective_page(request: HttpRequest, objective_id: int) -> HttpResponse:
             "detail": objective_detail(objective, evaluation, cards, visible_ids),
             "initiatives": initiatives_supporting(objective, today=today),
             "parent_visible": parent is not None and parent.perspective.scorecard_id in visible_ids,
+            "can_edit": can(request.user, Action.EDIT_STRUCTURE, scorecard),
         },
+    )
+
+
+# Editing: scorecards, perspectives, objectives and cause-and-effect links. Every view asks for the action
+# the service will ask for, so a refusal is a 403 before any form is shown, and the service checks again.
+
+
+def _id_in_address(request: HttpRequest, name: str) -> int | None:
+    """An id passed in the address (``?parent=12``) to pre-fill a form; anything else is no id."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _objective_for(request: HttpRequest, objective_id: int) -> Objective:
+    objective = get_object_or_404(
+        Objective.objects.select_related("perspective__scorecard__organisation", "owner"), pk=objective_id
+    )
+    require(request.user, Action.EDIT_STRUCTURE, objective.perspective.scorecard)
+    return objective
+
+
+def _scorecard_url(scorecard: Scorecard) -> str:
+    return reverse("strategy:scorecard_detail", args=[scorecard.pk])
+
+
+def _saved(request: HttpRequest, message: str, url: str) -> HttpResponseRedirect:
+    messages.success(request, message)
+    return HttpResponseRedirect(url)
+
+
+@login_required
+def scorecard_create_view(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    """A new scorecard with the four classic perspectives; ``?parent=`` makes it cascade from that one."""
+    organisation = get_object_or_404(Organisation, pk=organisation_id)
+    require(request.user, Action.MANAGE_ORGANISATION, organisation)
+    parent = Scorecard.objects.filter(organisation=organisation, pk=_id_in_address(request, "parent") or 0).first()
+    initial = {} if parent is None else {"parent": parent.pk, "org_unit": parent.org_unit_id}
+    form = ScorecardForm(request.POST or None, organisation=organisation, initial=initial)
+    if request.method == "POST":
+        user = acting_user(request)
+        created = submit(form, lambda data: scorecard_create(by=user, **data))
+        if created is not None:
+            return _saved(request, gettext("Scorecard created."), _scorecard_url(created))
+    return edit_page(
+        request,
+        form=form,
+        heading=gettext("New scorecard"),
+        cancel_url=reverse("strategy:home") if parent is None else _scorecard_url(parent),
+        context={"scorecard": parent, "submit_label": gettext("Create scorecard")},
+    )
+
+
+@login_required
+def scorecard_edit(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """A scorecard's settings (its admins); moving it in the organisation needs an organisation admin."""
+    scorecard = _scorecard_for(request, scorecard_id)
+    require(request.user, Action.MANAGE_SCORECARD, scorecard)
+    can_move = can(request.user, Action.MANAGE_ORGANISATION, scorecard.organisation)
+    form = ScorecardForm(
+        request.POST or None, organisation=scorecard.organisation, scorecard=scorecard, can_move=can_move
+    )
+    if request.method == "POST":
+        user = acting_user(request)
+        saved = submit(form, lambda _data: scorecard_update(by=user, scorecard=scorecard, changes=changes_of(form)))
+        if saved is not None:
+            return _saved(request, gettext("Scorecard saved."), _scorecard_url(scorecard))
+    return edit_page(
+        request,
+        form=form,
+        heading=gettext("Edit scorecard"),
+        cancel_url=_scorecard_url(scorecard),
+        context={
+            "scorecard": scorecard,
+            "submit_label": gettext("Save scorecard"),
+            "delete_url": reverse("strategy:scorecard_delete", args=[scorecard.pk]),
+            "delete_label": gettext("Delete scorecard"),
+            # Creating scorecards is an organisation admin's; they start cascaded ones from here.
+            "more_actions": [
+                (
+                    reverse("strategy:scorecard_create", args=[scorecard.organisation_id]) + f"?parent={scorecard.pk}",
+                    gettext("New cascaded scorecard"),
+                )
+            ]
+            if can_move
+            else [],
+        },
+    )
+
+
+def _confirm_delete(
+    request: HttpRequest,
+    *,
+    scorecard: Scorecard,
+    target: object,
+    delete: Callable[[], object],
+    consequences: str,
+    done_url: str,
+    cancel_url: str,
+) -> HttpResponse:
+    """Ask before deleting (GET); delete and go on (POST), or show why the service refused."""
+    form = forms.Form(request.POST if request.method == "POST" else None)
+
+    def run(_data: object) -> bool:
+        delete()
+        return True
+
+    if request.method == "POST" and submit(form, run):
+        return _saved(request, gettext("“%(name)s” deleted.") % {"name": target}, done_url)
+    return render(
+        request,
+        DELETE_TEMPLATE,
+        {
+            "scorecard": scorecard,
+            "heading": gettext("Delete"),
+            "target": target,
+            "consequences": consequences,
+            "cancel_url": cancel_url,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def scorecard_delete_view(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """Delete a scorecard with everything on it, after asking."""
+    scorecard = _scorecard_for(request, scorecard_id)
+    require(request.user, Action.MANAGE_SCORECARD, scorecard)
+    user = acting_user(request)
+    return _confirm_delete(
+        request,
+        scorecard=scorecard,
+        target=scorecard,
+        delete=lambda: scorecard_delete(by=user, scorecard=scorecard),
+        consequences=gettext(
+            "Its perspectives, objectives, KPIs with their values and targets, links and initiatives go too."
+        ),
+        done_url=reverse("strategy:home"),
+        cancel_url=_scorecard_url(scorecard),
+    )
+
+
+@login_required
+def perspectives_page(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """The scorecard's perspectives in order: move, rename or delete each, and add one at the bottom."""
+    scorecard = _scorecard_for(request, scorecard_id)
+    require(request.user, Action.EDIT_STRUCTURE, scorecard)
+    form = PerspectiveForm(request.POST or None)
+    if request.method == "POST":
+        user = acting_user(request)
+        created = submit(form, lambda data: perspective_create(by=user, scorecard=scorecard, **data))
+        if created is not None:
+            url = reverse("strategy:perspectives", args=[scorecard.pk])
+            return _saved(request, gettext("Perspective “%(name)s” added.") % {"name": created.name}, url)
+    return edit_page(
+        request,
+        form=form,
+        heading=gettext("Perspectives"),
+        cancel_url=_scorecard_url(scorecard),
+        template="strategy/perspectives_form.html",
+        context={
+            "scorecard": scorecard,
+            "perspectives": list(scorecard.perspectives.annotate(objective_count=Count("objectives"))),
+            "submit_label": gettext("Add perspective"),
+            "lead": gettext("The lenses the scorecard is read through, top to bottom on the page and the map."),
+        },
+    )
+
+
+@login_required
+@require_POST
+def perspective_move(request: HttpRequest, perspective_id: int) -> HttpResponse:
+    """Move a perspective one place up or down (``direction``), keeping the others in their order."""
+    perspective = get_object_or_404(Perspective.objects.select_related("scorecard"), pk=perspective_id)
+    scorecard = perspective.scorecard
+    require(request.user, Action.EDIT_STRUCTURE, scorecard)
+    order = list(scorecard.perspectives.values_list("pk", flat=True))
+    index = order.index(perspective.pk)
+    swap_with = index - 1 if request.POST.get("direction") == "up" else index + 1
+    if 0 <= swap_with < len(order):
+        order[index], order[swap_with] = order[swap_with], order[index]
+        perspectives_reorder(by=acting_user(request), scorecard=scorecard, ordered_ids=order)
+    url = reverse("strategy:perspectives", args=[scorecard.pk])
+    return _saved(request, gettext("Perspective “%(name)s” moved.") % {"name": perspective.name}, url)
+
+
+@login_required
+def perspective_edit(request: HttpRequest, perspective_id: int) -> HttpResponse:
+    """Rename, re-weight or re-describe a perspective."""
+    perspective = get_object_or_404(Perspective.objects.select_related("scorecard__organisation"), pk=perspective_id)
+    scorecard = perspective.scorecard
+    require(request.user, Action.EDIT_STRUCTURE, scorecard)
+    form = PerspectiveForm.for_perspective(perspective, request.POST or None)
+    back = reverse("strategy:perspectives", args=[scorecard.pk])
+    if request.method == "POST":
+        user = acting_user(request)
+        if submit(form, lambda _data: perspective_update(by=user, perspective=perspective, changes=changes_of(form))):
+            return _saved(request, gettext("Perspective saved."), back)
+    return edit_page(
+        request,
+        form=form,
+        heading=gettext("Edit perspective"),
+        cancel_url=back,
+        context={
+            "scorecard": scorecard,
+            "crumbs": [(back, gettext("Perspectives"))],
+            "submit_label": gettext("Save perspective"),
+            "delete_url": reverse("strategy:perspective_delete", args=[perspective.pk]),
+            "delete_label": gettext("Delete perspective"),
+        },
+    )
+
+
+@login_required
+def perspective_delete_view(request: HttpRequest, perspective_id: int) -> HttpResponse:
+    """Delete a perspective with its objectives and their KPIs, after asking."""
+    perspective = get_object_or_404(Perspective.objects.select_related("scorecard__organisation"), pk=perspective_id)
+    scorecard = perspective.scorecard
+    require(request.user, Action.EDIT_STRUCTURE, scorecard)
+    user = acting_user(request)
+    back = reverse("strategy:perspectives", args=[scorecard.pk])
+    return _confirm_delete(
+        request,
+        scorecard=scorecard,
+        target=perspective,
+        delete=lambda: perspective_delete(by=user, perspective=perspective),
+        consequences=gettext("Its objectives and their KPIs, with values and targets, go too."),
+        done_url=back,
+        cancel_url=back,
+    )
+
+
+@login_required
+def objective_create_view(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """A new objective, in the perspective given as ``?perspective=`` (or chosen on the form)."""
+    scorecard = _scorecard_for(request, scorecard_id)
+    require(request.user, Action.EDIT_STRUCTURE, scorecard)
+    form = ObjectiveForm(
+        request.POST or None, scorecard=scorecard, initial={"perspective": _id_in_address(request, "perspective")}
+    )
+    if request.method == "POST":
+        user = acting_user(request)
+        created = submit(form, lambda data: objective_create(by=user, **data))
+        if created is not None:
+            url = reverse("strategy:objective_detail", args=[created.pk])
+            return _saved(request, gettext("Objective “%(name)s” added.") % {"name": created}, url)
+    return edit_page(
+        request,
+        form=form,
+        heading=gettext("New objective"),
+        cancel_url=_scorecard_url(scorecard),
+        context={"scorecard": scorecard, "submit_label": gettext("Add objective")},
+    )
+
+
+@login_required
+def objective_edit(request: HttpRequest, objective_id: int) -> HttpResponse:
+    """Change an objective: name, code, owner, weight, perspective, description, alignment."""
+    objective = _objective_for(request, objective_id)
+    scorecard = objective.perspective.scorecard
+    form = ObjectiveForm(request.POST or None, scorecard=scorecard, objective=objective)
+    url = reverse("strategy:objective_detail", args=[objective.pk])
+    if request.method == "POST":
+        user = acting_user(request)
+        if submit(form, lambda _data: objective_update(by=user, objective=objective, changes=changes_of(form))):
+            return _saved(request, gettext("Objective saved."), url)
+    return edit_page(
+        request,
+        form=form,
+        heading=gettext("Edit objective"),
+        cancel_url=url,
+        context={
+            "scorecard": scorecard,
+            "crumbs": [(url, str(objective))],
+            "submit_label": gettext("Save objective"),
+            "delete_url": reverse("strategy:objective_delete", args=[objective.pk]),
+            "delete_label": gettext("Delete objective"),
+        },
+    )
+
+
+@login_required
+def objective_delete_view(request: HttpRequest, objective_id: int) -> HttpResponse:
+    """Delete an objective with its KPIs and links, after asking."""
+    objective = _objective_for(request, objective_id)
+    scorecard = objective.perspective.scorecard
+    user = acting_user(request)
+    return _confirm_delete(
+        request,
+        scorecard=scorecard,
+        target=objective,
+        delete=lambda: objective_delete(by=user, objective=objective),
+        consequences=gettext("Its KPIs, with their values and targets, and its cause-and-effect links go too."),
+        done_url=_scorecard_url(scorecard),
+        cancel_url=reverse("strategy:objective_detail", args=[objective.pk]),
+    )
+
+
+@login_required
+def objective_link_create_view(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """Draw a cause-and-effect arrow; from an objective's page (``?cause=``) it starts there and goes back."""
+    scorecard = _scorecard_for(request, scorecard_id)
+    require(request.user, Action.EDIT_STRUCTURE, scorecard)
+    cause_id = _id_in_address(request, "cause")
+    cause = (
+        None if cause_id is None else Objective.objects.filter(perspective__scorecard=scorecard, pk=cause_id).first()
+    )
+    form = ObjectiveLinkForm(request.POST or None, scorecard=scorecard, initial={"cause": cause and cause.pk})
+    back = (
+        reverse("strategy:strategy_map", args=[scorecard.pk])
+        if cause is None
+        else reverse("strategy:objective_detail", args=[cause.pk])
+    )
+    if request.method == "POST":
+        user = acting_user(request)
+        if submit(form, lambda data: objective_link_create(by=user, **data)):
+            return _saved(request, gettext("Cause-and-effect link added."), back)
+    return edit_page(
+        request,
+        form=form,
+        heading=gettext("New cause-and-effect link"),
+        cancel_url=back,
+        context={
+            "scorecard": scorecard,
+            "submit_label": gettext("Add link"),
+            "lead": gettext("An arrow on the strategy map: improving the cause is believed to move the effect."),
+        },
+    )
+
+
+@login_required
+def objective_link_delete_view(request: HttpRequest, link_id: int) -> HttpResponse:
+    """Remove a cause-and-effect arrow, after asking."""
+    link = get_object_or_404(
+        ObjectiveLink.objects.select_related("cause__perspective__scorecard__organisation", "effect"), pk=link_id
+    )
+    scorecard = link.cause.perspective.scorecard
+    require(request.user, Action.EDIT_STRUCTURE, scorecard)
+    user = acting_user(request)
+    back = reverse("strategy:objective_detail", args=[link.cause_id])
+    return _confirm_delete(
+        request,
+        scorecard=scorecard,
+        target=link,
+        delete=lambda: objective_link_delete(by=user, link=link),
+        consequences="",
+        done_url=back,
+        cancel_url=back,
     )

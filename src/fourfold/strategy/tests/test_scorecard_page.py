@@ -349,12 +349,30 @@ def test_objectives_aligned_from_cascaded_scorecards_link_there_when_the_user_ma
     assert "1 objective of a cascaded scorecard you cannot open supports this one" in page
     child = reverse("strategy:scorecard_detail", args=[world.child_scorecard.pk])
     assert child not in page
+    assert "Answer within a day" not in page
+    assert "Left out: an objective of a scorecard you cannot open" in page
 
     scorecard_member_set(by=world.superuser, scorecard=world.child_scorecard, user=world.viewer, role=Role.VIEWER)
     html = client.get(page_url(world), {"period": "2026-03", "view": "ytd"}).content.decode()
     assert f'<a href="{child}?period=2026-03&amp;span=ytd#objective-' in html
     assert "Answer within a day" in html
     assert "Cascaded scorecards" in html
+
+
+def test_why_does_not_name_the_objectives_of_cascaded_scorecards_the_reader_cannot_open(world, client):
+    satisfaction(world)
+    customer = world.child_scorecard.perspectives.get(kind="customer")
+    objective_create(
+        by=world.superuser, perspective=customer, name="Answer within a day", code="C7", parent=world.objective
+    )
+    url = reverse("strategy:objective_detail", args=[world.objective.pk])
+    client.force_login(world.viewer)
+    hidden = text(client.get(url, {"period": "2026-03"}))
+    assert "Answer within a day" not in hidden
+    assert "Left out: an objective of a scorecard you cannot open" in hidden
+
+    scorecard_member_set(by=world.superuser, scorecard=world.child_scorecard, user=world.viewer, role=Role.VIEWER)
+    assert "Left out: Answer within a day" in text(client.get(url, {"period": "2026-03"}))
 
 
 def test_a_period_without_values_says_so(world, client):

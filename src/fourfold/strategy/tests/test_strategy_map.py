@@ -33,8 +33,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 VIEWERS = ["viewer", "updater", "editor", "admin", "org_admin", "superuser"]
 EDITORS = ["editor", "admin", "org_admin", "superuser"]
 NOT_EDITORS = ["viewer", "updater", "outsider"]
-MAP_PAGE_QUERIES = 15
-"""Session, user, scorecard, role, the tree (1), its evaluation (8), the links (1), the navigation (1)."""
+MAP_PAGE_QUERIES = 16
+"""Session, user, scorecard, role, the scorecards the user may see (1), the tree (1), its evaluation (8), the
+links (1), the navigation (1)."""
 
 
 def map_url(world, name: str = "strategy:strategy_map") -> str:
