@@ -93,18 +93,22 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def end_to_end(data: Path, runs: int, start: date | None) -> dict[str, Any]:
-    """Load and compute, each run in a new DuckDB connection; the parts of the best run."""
+    """Load and compute, each run in a new DuckDB connection; the parts of the best run, and the first run's
+    total, the only one that compiles the definitions (the others run the SQL ``compute`` kept)."""
     best: dict[str, float] | None = None
+    first = 0.0
     rows = 0
-    for _ in range(runs):
+    for run in range(runs):
         load_seconds, tables = timed(lambda: load_directory(data))
         compute_seconds, results = timed(lambda tables=tables: library_kpis(tables, start))
         rows = sum(result.num_rows for result in results)
         tables.backend.disconnect()
+        if run == 0:
+            first = load_seconds + compute_seconds
         if best is None or load_seconds + compute_seconds < best["total"]:
             best = {"total": load_seconds + compute_seconds, "load": load_seconds, "compute": compute_seconds}
     assert best is not None
-    return {**best, "rows": rows}
+    return {**best, "first": first, "rows": rows}
 
 
 def library_and_sql(data: Path, runs: int, start: date | None, out: Path) -> dict[str, Any]:
@@ -120,7 +124,12 @@ def library_and_sql(data: Path, runs: int, start: date | None, out: Path) -> dic
     latest_seconds = min(timed(lambda: handwritten(tables, start))[0] for _ in range(runs))
     write_results(library_results, out / "library.parquet")
     write_results(sql_results, out / "sql.parquet")
-    return {"library": min(library_seconds), "sql": min(sql_seconds), "sql_latest_month": latest_seconds}
+    return {
+        "library": min(library_seconds),
+        "library_first": library_seconds[0],
+        "sql": min(sql_seconds),
+        "sql_latest_month": latest_seconds,
+    }
 
 
 def with_pandas(data: Path, runs: int, out: Path) -> dict[str, Any]:
@@ -368,18 +377,21 @@ def report(arguments: argparse.Namespace) -> int:
         )
         show("  of which load_directory (read and validate)", seconds(whole["load"]))
         show("  of which compute", seconds(whole["compute"]), f"{whole['rows']:,} KPI rows")
+        show("  first run, compiling the definitions", seconds(whole["first"]), "the later runs reuse its SQL")
     if compared is None:
         show("compute and hand-written SQL", "FAILED")
         problems.append("the stage comparing compute with the hand-written SQL failed")
     else:
         ratio = compared["library"] / compared["sql"]
         show("compute on loaded tables", seconds(compared["library"]), runs)
+        show("  first run, compiling the definitions", seconds(compared["library_first"]))
         show("hand-written DuckDB SQL on the same tables", seconds(compared["sql"]), runs)
         show(
             "compute / hand-written SQL",
             f"{ratio:.2f} x",
             f"target <= {SQL_RATIO_TARGET} x: {verdict(ratio <= SQL_RATIO_TARGET)}",
         )
+        show("  first run, compiling the definitions", f"{compared['library_first'] / compared['sql']:.2f} x")
         show("same numbers as the hand-written SQL", "NO" if sql_differences else "yes", counted(sql_differences))
     if latest_month is None:
         show("latest month alone", "FAILED")
@@ -393,6 +405,7 @@ def report(arguments: argparse.Namespace) -> int:
         )
         show("  of which load_directory", seconds(latest_month["load"]))
         show("  of which compute", seconds(latest_month["compute"]))
+        show("  first run, compiling the definitions", seconds(latest_month["first"]))
     if compared is not None:
         show("  hand-written SQL, latest month, on loaded tables", seconds(compared["sql_latest_month"]), runs)
     if not PANDAS_MODULE.exists():

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from fourfold.metrics import compile as compile_module
-from fourfold.metrics.compile import compile_kpis, compute, kpis_splittable_by
+from fourfold.metrics.compile import compile_kpis, compute, forget_compiled_queries, kpis_splittable_by
 from fourfold.metrics.definitions import DefinitionError, Definitions, load_definitions
 from fourfold.metrics.generate import generate_dataset
 from fourfold.metrics.library import load_library
@@ -674,6 +674,56 @@ def test_unknown_kpis_cannot_be_computed():
     spec = definitions(kpi("total", "simple", measure=sum_of("sales", "amount", "day")))
     with pytest.raises(ValueError, match="unknown KPI totl"):
         compile_kpis(spec, on_duckdb(sales=SALES), keys=["totl"])
+
+
+@pytest.fixture
+def compilations(monkeypatch):
+    """How many times :func:`compute` compiled definitions: the real compiler, counted."""
+    calls: list[int] = []
+    real = compile_module.compile_kpis
+
+    def counted(*arguments, **options):
+        calls.append(1)
+        return real(*arguments, **options)
+
+    forget_compiled_queries()
+    monkeypatch.setattr(compile_module, "compile_kpis", counted)
+    yield calls
+    forget_compiled_queries()
+
+
+def spending(key="spent", column="spent"):
+    return definitions(kpi(key, "simple", measure=sum_of("money", column, "day")))
+
+
+def test_computing_again_on_other_rows_runs_the_kept_query_with_their_numbers(compilations):
+    first = compute(spending(), on_duckdb(money={"day": [D(2024, 1, 9)], "spent": [10.0], "won": [1.0]}))
+    other_rows = on_duckdb(money={"day": [D(2024, 1, 9), D(2024, 2, 3)], "spent": [10.0, 4.0], "won": [1.0, 2.0]})
+    again = compute(spending(), other_rows)
+    assert values(first) == {(D(2024, 1, 1), None): 10}
+    assert values(again) == {(D(2024, 1, 1), None): 10, (D(2024, 2, 1), None): 4}
+    assert len(compilations) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["definition", "column type", "arguments", "not a DuckDB table"],
+)
+def test_anything_the_query_depends_on_compiles_it_anew(compilations, change):
+    money: dict[str, Sequence[object]] = {"day": [D(2024, 1, 9), D(2024, 4, 2)], "spent": [10.0, 4.0], "won": [1, 2]}
+    assert values(compute(spending(), on_duckdb(money=money))) == {(D(2024, 1, 1), None): 10, (D(2024, 4, 1), None): 4}
+    tables, kpis, grain = on_duckdb(money=money), spending(), "month"
+    expected = {(D(2024, 1, 1), None): 10, (D(2024, 4, 1), None): 4}
+    if change == "definition":
+        kpis, expected = spending(column="won"), {(D(2024, 1, 1), None): 1, (D(2024, 4, 1), None): 2}
+    elif change == "column type":
+        tables = on_duckdb(money={**money, "spent": [10, 4]})
+    elif change == "arguments":
+        grain, expected = "year", {(D(2024, 1, 1), None): 14}
+    else:
+        tables = {"money": ibis.memtable(pa.table(money))}
+    assert values(compute(kpis, tables, grain=grain)) == expected
+    assert len(compilations) == 2
 
 
 def test_the_module_examples_hold():
