@@ -10,24 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from fourfold.initiatives.models import Initiative
+from fourfold.initiatives.services import INITIATIVE_FIELDS
 from fourfold.measures.models import Kpi
 from fourfold.strategy.forms import ObjectiveChoiceField, objectives_of, owner_input
 from fourfold.strategy.models import Objective, Scorecard
 from fourfold.ui.editing import FieldsetForm
-
-INITIATIVE_PLAN_FIELDS = (
-    "name",
-    "description",
-    "owner",
-    "start_date",
-    "end_date",
-    "budget_planned",
-    "budget_spent",
-    "currency_code",
-    "status",
-    "percent_complete",
-)
-"""What the form hands to initiative_create / initiative_update, under the model's names."""
 
 
 def money_input(label: StrOrPromise, *, required: bool = True, help_text: StrOrPromise = "") -> forms.DecimalField:
@@ -90,9 +77,7 @@ class InitiativeForm(FieldsetForm):
         initiative: Initiative | None = None,
     ) -> None:
         if initiative is not None:
-            initial: dict[str, Any] = {
-                name: getattr(initiative, name) for name in INITIATIVE_PLAN_FIELDS if name != "owner"
-            }
+            initial: dict[str, Any] = {name: getattr(initiative, name) for name in INITIATIVE_FIELDS if name != "owner"}
             initial |= {
                 "owner": initiative.owner_id,
                 "objectives": [objective.pk for objective in initiative.objectives.all()],
@@ -110,7 +95,7 @@ class InitiativeForm(FieldsetForm):
 
     def plan(self) -> dict[str, Any]:
         """The initiative's own fields as typed, for initiative_create."""
-        return {name: self.cleaned_data[name] for name in INITIATIVE_PLAN_FIELDS}
+        return {name: self.cleaned_data[name] for name in INITIATIVE_FIELDS}
 
 
 class MilestoneForm(forms.Form):

@@ -17,7 +17,7 @@ from fourfold.measures.models import Kpi
 from fourfold.strategy.models import Objective, Scorecard
 from fourfold.validation import apply_changes, clean_and_save
 
-INITIATIVE_FIELDS = {
+INITIATIVE_FIELDS = (
     "name",
     "description",
     "owner",
@@ -28,7 +28,8 @@ INITIATIVE_FIELDS = {
     "currency_code",
     "status",
     "percent_complete",
-}
+)
+"""What initiative_create and initiative_update set, in the order the initiative's form shows them."""
 PROGRESS_FIELDS = {"status", "percent_complete", "budget_spent"}
 
 
