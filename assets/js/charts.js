@@ -5,6 +5,9 @@
 //       fetches the ECharts option as JSON when the element comes near the viewport, then draws it;
 //   <div class="chart" data-chart-json="trend-option"></div> + {{ option|json_script:"trend-option" }}
 //       draws an option embedded in the page, also only when it comes into view.
+// An option may carry ``numberFormat`` (decimal and thousands separators, group sizes: how the server writes
+// the page's numbers in the user's language); value axes then label their ticks in it, through their label
+// template ("{value} %"), since JSON cannot carry a formatting function.
 // Charts follow their element's size, redraw when htmx swaps new ones in, and are disposed of when htmx
 // removes them. Colours and fonts come from the stylesheet's custom properties (tokens.css), so charts and
 // pages cannot drift apart. window.FourfoldCharts.refresh(element) fetches and draws one again.
@@ -88,6 +91,53 @@ function withDefaults(option) {
   return { animation: !calm, ...option, aria: { enabled: true, ...(option.aria ?? {}) } };
 }
 
+/** Group an integer's digits as Django's number format does: the first size, then each next one, a 0
+ * repeating the size before it, a -1 stopping (so [3, 2, 0] writes 12,34,567 and 3 writes 1,234,567). */
+function grouped(digits, grouping, separator) {
+  const sizes = Array.isArray(grouping) ? [...grouping] : [grouping, 0];
+  let size = sizes.shift() ?? 0;
+  if (!separator) return digits;
+  const groups = [];
+  let rest = digits;
+  while (size > 0 && rest.length > size) {
+    groups.unshift(rest.slice(-size));
+    rest = rest.slice(0, -size);
+    if (sizes.length) size = sizes.shift() || size;
+  }
+  return [rest, ...groups].join(separator);
+}
+
+/** A tick value in the server's number format, with as many decimals as the tick has (ECharts picks round
+ * ticks; the float noise of 0.1 + 0.2 is rounded away). */
+function formatNumber(value, { decimal, thousands, grouping }) {
+  const plain = Math.abs(value).toLocaleString("en-US", { useGrouping: false, maximumFractionDigits: 10 });
+  const [whole, fraction] = plain.split(".");
+  const sign = value < 0 && Number(plain) !== 0 ? "-" : "";
+  return sign + grouped(whole, grouping, thousands) + (fraction ? decimal + fraction : "");
+}
+
+/** The option with its value axes labelled in its ``numberFormat``; options without one are left alone. */
+function withNumberFormat(option) {
+  const { numberFormat, ...rest } = option;
+  if (!numberFormat) return option;
+  const label = (axis) => {
+    if (axis.type !== "value") return axis;
+    const formatter = axis.axisLabel?.formatter;
+    const template = typeof formatter === "string" ? formatter : "{value}";
+    return {
+      ...axis,
+      axisLabel: {
+        ...axis.axisLabel,
+        formatter: (value) => template.replace("{value}", formatNumber(value, numberFormat)),
+      },
+    };
+  };
+  for (const key of ["xAxis", "yAxis"]) {
+    if (rest[key]) rest[key] = Array.isArray(rest[key]) ? rest[key].map(label) : label(rest[key]);
+  }
+  return rest;
+}
+
 async function optionOf(element) {
   if (element.dataset.chartJson) {
     const source = document.getElementById(element.dataset.chartJson);
@@ -120,7 +170,7 @@ async function render(element) {
       charts.set(element, chart);
       resizer.observe(element);
     }
-    chart.setOption(withDefaults(option), { notMerge: true });
+    chart.setOption(withDefaults(withNumberFormat(option)), { notMerge: true });
     element.dataset.chartState = "ready";
   } catch (error) {
     element.dataset.chartState = "failed";

@@ -88,3 +88,39 @@ def test_choosing_german_in_the_user_menu_formats_the_page_the_german_way(page: 
     expect(menu.get_by_role("button", name="Deutsch")).to_have_attribute("aria-current", "true")
     menu.get_by_role("button", name="English", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_an_organisation_admin_starts_a_top_scorecard_from_home(page: Page, demo_server: DemoServer) -> None:
+    org_admin = demo_server.login("organisation admin")
+    sign_in(page, org_admin.username, org_admin.password)
+    organisation = page.locator("#scorecards .org-card").filter(
+        has=page.get_by_role("heading", level=2, name=org_admin.scope, exact=True)
+    )
+    new_scorecard = organisation.get_by_role("link", name=f"New scorecard in {org_admin.scope}")
+    expect(new_scorecard).to_be_visible()
+    audit_accessibility(page)
+    screenshot(page, "home-organisation-admin")
+
+    new_scorecard.click()
+    expect(page.get_by_role("heading", level=1, name="New scorecard")).to_be_visible()
+    expect(page.get_by_label("Cascades from")).to_have_value("")  # a top scorecard unless told otherwise
+    page.locator("#id_name").fill("Board 2027")
+    page.locator("#id_org_unit").select_option(index=1)
+    audit_accessibility(page)
+    screenshot(page, "scorecard-new")
+    page.get_by_role("button", name="Create scorecard").click()
+    expect(page.locator("#messages")).to_contain_text("Scorecard created.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Board 2027")
+
+    # Taken away again, so other tests see the demo as it was.
+    page.get_by_role("link", name="Edit scorecard").click()
+    page.get_by_role("link", name="Delete scorecard").click()
+    page.get_by_role("button", name="Delete").click()
+    expect(page.locator("#messages")).to_contain_text("deleted")
+
+
+def test_scorecard_roles_are_not_offered_new_scorecard(page: Page, demo_server: DemoServer) -> None:
+    admin = demo_server.login("admin")  # a scorecard's admin, not the organisation's
+    sign_in(page, admin.username, admin.password)
+    expect(page.locator("#scorecards .org-card").first).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^New scorecard"))).to_have_count(0)

@@ -1,6 +1,7 @@
 """The KPI page in a browser: a viewer drills from the company scorecard into a red KPI and reads why it is red
 (the chart of actuals against targets on its status bands, the explanation), and joins its commentary; an
-editor previews how a threshold change would rescore history before saving it. Accessible, desktop and phone."""
+editor previews how a threshold change would rescore history before saving it; a German reader reads the
+chart's value axis in German numbers. Accessible, desktop and phone."""
 
 from __future__ import annotations
 
@@ -96,3 +97,33 @@ def test_an_editor_previews_how_a_threshold_change_rescores_history(page: Page, 
     audit_accessibility(page)
     page.evaluate("() => window.scrollTo(0, 0)")  # the sticky top bar belongs at the top of a full-page picture
     screenshot(page, "kpi-preview")
+
+
+def test_a_german_reader_reads_the_value_axis_in_german_numbers(page: Page, demo_server: DemoServer) -> None:
+    viewer = demo_server.login("viewer")
+    sign_in(page, viewer.username, viewer.password)
+    page.locator(".user-menu > summary").click()
+    page.get_by_role("group", name="Language, numbers and dates").get_by_role("button", name="Deutsch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.get_by_role("link", name=viewer.scope, exact=True).click()
+    page.locator(".kpi-table .kpi-name a").first.click()
+    wait_for_chart(page)
+    axis = page.evaluate(
+        """() => {
+            const chart = FourfoldCharts.instance(document.querySelector(".chart-card .chart"));
+            const yAxis = chart.getOption().yAxis[0];
+            const ticks = chart.getModel().getComponent("yAxis", 0).axis.scale.getTicks();
+            const drawn = [...chart.getDom().querySelectorAll("svg text")].map((text) => text.textContent);
+            return {
+                sample: yAxis.axisLabel.formatter(1234.5),
+                labels: ticks.map((tick) => yAxis.axisLabel.formatter(tick.value)),
+                drawn,
+            };
+        }"""
+    )
+    # The unit stays where the template puts it ("1.234,5 %", "USD 1.234,5", "1.234,5"), the number is German.
+    assert re.fullmatch(r"(\D* )?1\.234,5( \D*)?", axis["sample"]), axis["sample"]
+    assert axis["labels"], "the value axis has ticks"
+    assert set(axis["labels"]) <= set(axis["drawn"]), (axis["labels"], axis["drawn"])
+    assert not any(re.search(r"\d\.\d(?!\d\d)", label) for label in axis["labels"]), axis["labels"]
+    screenshot(page, "kpi-german")

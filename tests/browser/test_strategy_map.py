@@ -1,7 +1,8 @@
 """The strategy map, the objective page and the initiative page, in Chromium on the demo.
 
 A viewer reads the map and opens an objective and an initiative from it; an editor drags an objective, finds
-it there after a reload, and resets the layout (which leaves the demo as it was); both downloads work.
+it there after a reload, and resets the layout (which leaves the demo as it was); both downloads work; an
+updater who owns an initiative marks a milestone done on its page and reopens it (as the demo had it).
 """
 
 from __future__ import annotations
@@ -142,3 +143,34 @@ def test_the_map_downloads_as_svg_and_png(page: Page, demo_server: DemoServer) -
     png = png_download.value
     assert png.suggested_filename == svg.suggested_filename.replace(".svg", ".png")
     assert Path(png.path()).read_bytes()[:8] == PNG_SIGNATURE
+
+
+MENTORING_OWNER = "learning.people.lead"
+"""An updater on Brightpath's company scorecard who owns its mentoring initiative, and may edit nothing."""
+MENTORING = "Mentoring programme for senior designers"
+
+
+def test_the_owner_of_an_initiative_marks_a_milestone_done_and_reopens_it(page: Page, demo_server: DemoServer) -> None:
+    owner = next(login for login in demo_server.logins if login.username == MENTORING_OWNER)
+    assert owner.role == "updater"
+    sign_in(page, owner.username, owner.password)
+    page.get_by_role("link", name=owner.scope, exact=True).click()
+    page.get_by_role("link", name=MENTORING, exact=True).click()
+    expect(page.get_by_role("link", name="Edit initiative")).to_have_count(0)  # an owner, not an editor
+    milestone = page.locator(".milestone").filter(has_text="Mentors matched")
+    done = milestone.get_by_role("button", name="Mark done Mentors matched")
+    expect(done).to_be_visible()
+    audit_accessibility(page)
+    screenshot(page, "initiative-owner")
+
+    done.click()
+    expect(page.locator("#messages")).to_contain_text("Milestone “Mentors matched” done.")
+    expect(page).to_have_url(re.compile(r"/initiatives/\d+/#milestones$"))
+    expect(milestone.locator(".milestone-state")).to_contain_text("Done on")
+    with phone_size(page):
+        audit_accessibility(page)
+        page.evaluate("() => window.scrollTo(0, 0)")  # the sticky top bar belongs at the top of a full-page picture
+        screenshot(page, "initiative-owner-phone")
+    milestone.get_by_role("button", name="Reopen Mentors matched").click()
+    expect(page.locator("#messages")).to_contain_text("Milestone “Mentors matched” reopened.")
+    expect(milestone.get_by_role("button", name="Mark done Mentors matched")).to_be_visible()

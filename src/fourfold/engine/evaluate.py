@@ -606,7 +606,13 @@ class Evaluator:
                     RollupChild(f"objective:{aligned.id}", aligned.name, aligned.score, weight, aligned.status.key)
                 )
         own = next((result.score for result in kpis if result.kpi.id == objective.own_kpi), None)
-        rolled = rollup_scores(children, objective.rollup, own_score=own, overdue_as_no_data=card.overdue_as_no_data)
+        rolled = rollup_scores(
+            children,
+            objective.rollup,
+            own_score=own,
+            overdue_as_no_data=card.overdue_as_no_data,
+            statuses=card.statuses,
+        )
         result = ObjectiveResult(
             objective.id,
             objective.name,
@@ -625,7 +631,9 @@ class Evaluator:
             RollupChild(f"objective:{result.id}", result.name, result.score, model.weight_at(day), result.status.key)
             for result, model in zip(objectives, perspective.objectives, strict=True)
         ]
-        rolled = rollup_scores(children, perspective.rollup, overdue_as_no_data=card.overdue_as_no_data)
+        rolled = rollup_scores(
+            children, perspective.rollup, overdue_as_no_data=card.overdue_as_no_data, statuses=card.statuses
+        )
         status = self._node_status(card.statuses, perspective.rollup, rolled)
         return PerspectiveResult(perspective.id, perspective.name, rolled.score, status, rolled, objectives)
 
@@ -637,7 +645,7 @@ class Evaluator:
             RollupChild(f"perspective:{result.id}", result.name, result.score, model.weight_at(day), result.status.key)
             for result, model in zip(perspectives, card.perspectives, strict=True)
         ]
-        rolled = rollup_scores(rollup_children, card.rollup)
+        rolled = rollup_scores(rollup_children, card.rollup, statuses=card.statuses)
         status = self._node_status(card.statuses, card.rollup, rolled)
         return ScorecardResult(card.id, card.name, rolled.score, status, rolled, self.view, perspectives, children)
 

@@ -27,6 +27,7 @@ from fourfold.engine.scoring import (
     require_score,
     safe_divide,
 )
+from fourfold.engine.status import StatusScheme
 
 
 class RollupMethod(StrEnum):
@@ -54,6 +55,7 @@ class RollupChild:
     """One child's contribution: its score (``None`` without data), weight, status key and overdue flag.
 
     ``status`` is what count-by-status counts; a status-only KPI (scored by rules) has a status and no score.
+    It is a key of the roll-up's status scheme, which names it when an explanation mentions it.
     """
 
     id: str
@@ -123,10 +125,35 @@ class ValueRollupResult:
 _Child = TypeVar("_Child", RollupChild, ChildValue)
 
 
+DEFAULT_STATUSES = StatusScheme()
+"""The scheme roll-ups name statuses by when their caller gives none: the default three and "no data"."""
+
+
+def status_name(statuses: StatusScheme, key: str) -> str:
+    """The name readers know a status by; a key the scheme lacks is shown as it is rather than hidden.
+
+    >>> status_name(DEFAULT_STATUSES, "on_target"), status_name(DEFAULT_STATUSES, "Caution")
+    ('On target', 'Caution')
+    """
+    try:
+        return statuses.get(key).name
+    except KeyError:
+        return key
+
+
 def _partition(
-    children: Sequence[_Child], has_data: Callable[[_Child], bool], *, overdue_as_no_data: bool
+    children: Sequence[_Child],
+    has_data: Callable[[_Child], bool],
+    *,
+    overdue_as_no_data: bool,
+    statuses: StatusScheme = DEFAULT_STATUSES,
 ) -> tuple[list[_Child], list[Exclusion]]:
-    """Split children into those that count and those left out, with the reason for each."""
+    """Split children into those that count and those left out, with the reason for each.
+
+    Every child of an evaluated scorecard carries a status, the no-data one included, so a child whose
+    status is the scheme's no-data status is said to have no data; only a child with a real status and no
+    score (a status-only KPI in a score roll-up) has its status named.
+    """
     seen: set[str] = set()
     included: list[_Child] = []
     excluded: list[Exclusion] = []
@@ -138,8 +165,14 @@ def _partition(
             excluded.append(Exclusion(child.id, child.name, "overdue"))
         elif has_data(child):
             included.append(child)
-        elif isinstance(child, RollupChild) and child.status is not None and child.score is None:
-            excluded.append(Exclusion(child.id, child.name, f"status {child.status} without a score"))
+        elif (
+            isinstance(child, RollupChild)
+            and child.status is not None
+            and child.status != statuses.no_data.key
+            and child.score is None
+        ):
+            reason = f"status {status_name(statuses, child.status)}, no score"
+            excluded.append(Exclusion(child.id, child.name, reason))
         else:
             excluded.append(Exclusion(child.id, child.name, "no data"))
     return included, excluded
@@ -173,12 +206,14 @@ def rollup_scores(
     *,
     own_score: float | None = None,
     overdue_as_no_data: bool = False,
+    statuses: StatusScheme = DEFAULT_STATUSES,
 ) -> RollupResult:
     """Roll children's scores up into their parent's score.
 
     Children without data are excluded and listed; with ``overdue_as_no_data`` overdue children are too, so
     a stale value cannot keep a parent green. If all weights of the children with data are 0, there is no
     score: those children were declared not to count. ``own_score`` is used by the self-standing method only.
+    ``statuses`` is the scheme the children's status keys belong to: the explanation names statuses by it.
 
     >>> children = [RollupChild("a", "Revenue", 8.0, weight=3), RollupChild("b", "Churn", None)]
     >>> result = rollup_scores(children)
@@ -193,12 +228,14 @@ def rollup_scores(
         children,
         (lambda child: child.status is not None) if counting else (lambda child: child.score is not None),
         overdue_as_no_data=overdue_as_no_data,
+        statuses=statuses,
     )
     inputs: dict[str, TraceValue] = {child.id: child.status if counting else child.score for child in children}
     included_ids = tuple(child.id for child in included)
     if counting:
+        # Counted by key, as statuses are judged; said by name, as readers know them.
         counts = dict(Counter(str(child.status) for child in included))
-        summary = ", ".join(f"{status}: {count}" for status, count in counts.items()) or None
+        summary = ", ".join(f"{status_name(statuses, key)}: {count}" for key, count in counts.items()) or None
         reason = f"{len(included)} of {len(children)} children have a status"
         trace = _trace(chosen, inputs, (), summary, reason, excluded, kind="counts")
         return RollupResult(None, counts, included_ids, tuple(excluded), trace)

@@ -57,6 +57,8 @@ def initiative_detail(request: HttpRequest, initiative_id: int) -> HttpResponse:
             "objectives": objectives_supported(initiative),
             "kpis": kpis_supported(initiative),
             "can_edit": can(request.user, Action.EDIT_STRUCTURE, initiative.scorecard),
+            # Owners report progress without editing the plan: they mark milestones done from here.
+            "can_report_progress": can(request.user, Action.UPDATE_INITIATIVE_PROGRESS, initiative),
         },
     )
 
@@ -197,7 +199,11 @@ def milestone_add(request: HttpRequest, initiative_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def milestone_complete_view(request: HttpRequest, milestone_id: int) -> HttpResponse:
-    """Mark a milestone done today, or open it again (``reopen``); owners of the initiative may too."""
+    """Mark a milestone done today, or open it again (``reopen``); owners of the initiative may too.
+
+    Back to the page the button was on: the initiative page says so (``from=page``); from the edit page,
+    or for those who may not edit, as before (editors to the edit page, owners to the initiative page).
+    """
     milestone = get_object_or_404(
         Milestone.objects.select_related("initiative__scorecard__organisation"), pk=milestone_id
     )
@@ -209,5 +215,6 @@ def milestone_complete_view(request: HttpRequest, milestone_id: int) -> HttpResp
     )
     message = _("Milestone “%(name)s” reopened.") if reopen else _("Milestone “%(name)s” done.")
     messages.success(request, message % {"name": milestone})
-    back = "initiatives:initiative_edit" if can(request.user, Action.EDIT_STRUCTURE, initiative.scorecard) else None
-    return HttpResponseRedirect(reverse(back, args=[initiative.pk]) if back else _initiative_url(initiative))
+    if request.POST.get("from") != "page" and can(request.user, Action.EDIT_STRUCTURE, initiative.scorecard):
+        return HttpResponseRedirect(reverse("initiatives:initiative_edit", args=[initiative.pk]))
+    return HttpResponseRedirect(_initiative_url(initiative) + "#milestones")

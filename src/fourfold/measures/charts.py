@@ -3,7 +3,9 @@
 Everything is decided here, on the server, from the engine's results (:func:`~fourfold.measures.scoring.kpi_history`),
 so the chart shows exactly the scores and statuses the page and its table show: charts.js only draws the option.
 Texts (tooltips, legend, axis) are written in the user's language with the KPI's unit, because an option
-travels as JSON and cannot carry formatting functions.
+travels as JSON and cannot carry formatting functions. The value axis's ticks are chosen by ECharts in the
+browser, so the option carries the language's number format instead (``numberFormat``, see
+:func:`number_format`) and charts.js writes the tick labels with it, as the tooltips write their values.
 """
 
 from __future__ import annotations
@@ -93,7 +95,21 @@ def kpi_chart_option(kpi: Kpi, end: Period, *, today: date) -> dict[str, Any]:
             {"type": "value", "min": -0.5, "max": len(periods) - 0.5, "show": False},
         ],
         "yAxis": {"type": "value", "min": low, "max": high, "axisLabel": {"formatter": unit}},
+        "numberFormat": number_format(),
         "series": series,
+    }
+
+
+def number_format() -> dict[str, Any]:
+    """How the active language writes numbers, as the tooltips' values (``floatformat`` with grouping) are
+    written: decimal and thousands separators and group sizes (Django's ``NUMBER_GROUPING``, a size or a
+    sequence of sizes), for charts.js to write the value axis's labels alike: German 1.234,5, English 1,234.5.
+    """
+    grouping = formats.get_format("NUMBER_GROUPING")
+    return {
+        "decimal": formats.get_format("DECIMAL_SEPARATOR"),
+        "thousands": formats.get_format("THOUSAND_SEPARATOR"),
+        "grouping": list(grouping) if isinstance(grouping, list | tuple) else grouping,
     }
 
 

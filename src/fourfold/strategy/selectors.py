@@ -433,6 +433,16 @@ def organisations_for_user(user: User | AnonymousUser) -> QuerySet[Organisation]
     )
 
 
+def organisations_administered_by(user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """The organisations in which a user may create scorecards (``Action.MANAGE_ORGANISATION``): those they
+    administer, every one for a superuser, in one query; the home page offers "New scorecard" in these."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    if user.is_superuser:
+        return Organisation.objects.order_by("name")
+    return Organisation.objects.filter(memberships__user=user, memberships__is_admin=True).order_by("name")
+
+
 # The strategy map --------------------------------------------------------------------------------------------
 #
 # The map is drawn on the server as SVG, in a coordinate space of MAP_WIDTH units across: a label column for

@@ -47,6 +47,7 @@ from fourfold.strategy.selectors import (
     home_for_user,
     links_of_scorecard,
     objective_detail,
+    organisations_administered_by,
     owners_of,
     scorecard_list_for_user,
     scorecard_page_tree,
@@ -79,10 +80,21 @@ from fourfold.ui.htmx import is_htmx, with_message
 def home(request: HttpRequest) -> HttpResponse:
     """What needs the user: KPIs to update, their red KPIs, their late initiatives, changes on the scorecards
     they follow; then the scorecards they may see, by organisation. Everything shown comes from scorecards
-    they may see (the selectors filter by role), so no further check is needed here."""
+    they may see (the selectors filter by role), so no further check is needed here.
+
+    Each organisation says whether the user may create scorecards in it (its admins may: "New scorecard"),
+    and an organisation they administer is listed even before it has a scorecard, so its first can be made.
+    """
     scorecards = list(scorecard_list_for_user(request.user))
+    administered = {organisation.pk: organisation for organisation in organisations_administered_by(request.user)}
+    cards_of: dict[int, list[Scorecard]] = {pk: [] for pk in administered}
+    listed = dict(administered)
+    for organisation, cards in groupby(scorecards, key=lambda card: card.organisation):
+        listed.setdefault(organisation.pk, organisation)
+        cards_of.setdefault(organisation.pk, []).extend(cards)
     by_organisation = [
-        (organisation, list(cards)) for organisation, cards in groupby(scorecards, key=lambda card: card.organisation)
+        (organisation, cards_of[organisation.pk], organisation.pk in administered)
+        for organisation in sorted(listed.values(), key=lambda organisation: organisation.name)
     ]
     return render(
         request,

@@ -54,6 +54,13 @@ def card(*kpis: KpiModel, id: str = "company", children=(), aligned=(), weights=
     )
 
 
+def one_objective(*kpis: KpiModel) -> ScorecardModel:
+    """A scorecard whose one objective, "O", holds all of ``kpis``: for roll-ups over several KPIs."""
+    objective = ObjectiveModel(id="o", name="O", kpis=kpis)
+    perspective = PerspectiveModel(id="p", name="Customer", objectives=(objective,))
+    return ScorecardModel(id="c", name="c", calendar=CALENDAR, perspectives=(perspective,))
+
+
 def values(key: str, **by_period: float | tuple[float, float]) -> dict[str, dict[str, PeriodValue]]:
     store: dict[str, PeriodValue] = {}
     for period_key, value in by_period.items():
@@ -176,16 +183,7 @@ def test_weighted_roll_up_excludes_kpis_without_data():
     good = kpi("good", weight=3, targets=(TargetSetting(JAN, target=100),))
     half = kpi("half", weight=1, targets=(TargetSetting(JAN, target=100),))
     silent = kpi("silent", weight=5, targets=(TargetSetting(JAN, target=100),))
-    model = ScorecardModel(
-        id="c",
-        name="c",
-        calendar=CALENDAR,
-        perspectives=(
-            PerspectiveModel(
-                id="p", name="Customer", objectives=(ObjectiveModel(id="o", name="O", kpis=(good, half, silent)),)
-            ),
-        ),
-    )
+    model = one_objective(*(good, half, silent))
     store = values("good", **{"2026_03": 100}) | values("half", **{"2026_03": 50})
     evaluation, _ = result_of(model, store, "2026-03")
     objective = evaluation.perspectives[0].objectives[0]
@@ -193,6 +191,20 @@ def test_weighted_roll_up_excludes_kpis_without_data():
     assert objective.score == pytest.approx(8.75)
     assert [exclusion.name for exclusion in objective.rollup.excluded] == ["Silent"]
     assert evaluation.score == pytest.approx(8.75)
+
+
+def test_roll_up_explanations_say_no_data_and_name_statuses_never_their_keys():
+    rules = {"rules": [{"status": "On target", "operator": ">=", "value": 100}], "otherwise": "Off target"}
+    scored = kpi("scored", targets=(TargetSetting(JAN, target=100),))
+    ruled = kpi("ruled", targets=(TargetSetting(JAN, method="rules", parameters=rules),))
+    silent = kpi("silent", targets=(TargetSetting(JAN, target=100),))
+    model = one_objective(*(scored, ruled, silent))
+    store = values("scored", **{"2026_03": 100}) | values("ruled", **{"2026_03": 120})
+    evaluation, _ = result_of(model, store, "2026-03")
+    explanation = evaluation.perspectives[0].objectives[0].explanation()
+    assert "Left out: Ruled (status On target, no score); Silent (no data)." in explanation
+    assert "no_data" not in explanation
+    assert "on_target" not in explanation
 
 
 def test_aligned_objectives_of_child_scorecards_roll_into_their_parent_objective():

@@ -17,6 +17,7 @@ from fourfold.engine.rollup import (
     rollup_values,
 )
 from fourfold.engine.scoring import ScoringConfigError
+from fourfold.engine.status import Status, StatusScheme
 
 SALES = RollupChild("a", "Sales", 8.0, weight=3)
 CHURN = RollupChild("b", "Churn", 4.0, weight=1)
@@ -101,7 +102,41 @@ def test_count_by_status_counts_status_only_children_and_excludes_the_rest():
     assert result.score is None
     assert result.status_counts == {"on_target": 2, "watch": 1, "Caution": 1}
     assert result.excluded == (Exclusion("e", "Unreported", "no data"),)
-    assert result.trace.to_sentence().startswith("Counted on_target: 2, watch: 1, Caution: 1 because 4 of 5")
+    # Statuses are counted by key and named in the sentence; a key the scheme does not know is shown as it is.
+    assert result.trace.to_sentence().startswith("Counted On target: 2, Watch: 1, Caution: 1 because 4 of 5")
+
+
+def test_a_child_with_the_no_data_status_is_left_out_for_having_no_data():
+    # An evaluated scorecard gives every child a status; the no-data one must not read as a status held.
+    children = [SALES, RollupChild("e", "NPS", None, status="no_data")]
+    result = rollup_scores(children)
+    assert result.excluded == (Exclusion("e", "NPS", "no data"),)
+    assert result.trace.to_sentence().endswith("Left out: NPS (no data).")
+    assert "no_data" not in result.trace.to_sentence()
+
+
+def test_a_status_only_child_left_out_of_a_score_roll_up_is_named_by_its_status_name():
+    children = [SALES, RollupChild("e", "Orders", None, status="on_target")]
+    sentence = rollup_scores(children).trace.to_sentence()
+    assert sentence.endswith("Left out: Orders (status On target, no score).")
+
+
+def test_the_roll_up_names_statuses_by_the_scheme_it_is_given():
+    scheme = StatusScheme(
+        levels=(Status("green", "Groen", "#1a7f37", 5.0), Status("red", "Rood", "#cf222e")),
+        no_data=Status("unknown", "Onbekend", "#8c959f"),
+    )
+    children = [
+        RollupChild("a", "Sales", 8.0, status="green"),
+        RollupChild("b", "Orders", None, status="red"),
+        RollupChild("c", "NPS", None, status="unknown"),
+    ]
+    scored = rollup_scores(children, statuses=scheme).trace.to_sentence()
+    assert scored.endswith("Left out: Orders (status Rood, no score); NPS (no data).")
+    counted = rollup_scores(children, RollupMethod.COUNT_BY_STATUS, statuses=scheme)
+    # Counting is unchanged: every child with a status counts, the no-data status included.
+    assert counted.status_counts == {"green": 1, "red": 1, "unknown": 1}
+    assert counted.trace.to_sentence().startswith("Counted Groen: 1, Rood: 1, Onbekend: 1 because 3 of 3")
 
 
 def test_self_standing_ignores_the_children():

@@ -167,3 +167,60 @@ def test_the_initiative_forms_queries_are_pinned(world, client, initiative, djan
         for name, url in urls.items():
             with django_assert_num_queries(INITIATIVE_FORM_QUERIES[name]):
                 assert client.get(url).status_code == 200
+
+
+# Milestones marked done from the initiative page -------------------------------------------------------------
+
+PROGRESS_REPORTERS = {"updater", "editor", "admin", "org_admin"}
+"""Who gets "Mark done" on the initiative page: the owner (the updater here) and editors upwards."""
+
+
+@pytest.mark.parametrize("role", ["viewer", "other_updater", "updater", "editor", "admin", "org_admin"])
+def test_the_initiative_page_offers_mark_done_to_those_who_report_progress(world, client, initiative, role):
+    milestone_create(by=world.editor, initiative=initiative, name="Pilot", due_date=date(2026, 3, 1))
+    client.force_login(world.user(role))
+    page = client.get(reverse("initiatives:initiative_detail", args=[initiative.pk])).content.decode()
+    action = reverse("initiatives:milestone_complete", args=[Milestone.objects.get().pk])
+    shown = role in PROGRESS_REPORTERS
+    assert (f'action="{action}"' in page) is shown
+    assert ('Mark done<span class="visually-hidden"> Pilot</span>' in page) is shown
+
+
+def test_the_owner_marks_a_milestone_done_and_reopens_it_from_the_initiative_page(world, client, initiative):
+    milestone = milestone_create(by=world.editor, initiative=initiative, name="Pilot", due_date=date(2026, 3, 1))
+    client.force_login(world.updater)  # the initiative's owner, an updater
+    detail = reverse("initiatives:initiative_detail", args=[initiative.pk])
+    action = reverse("initiatives:milestone_complete", args=[milestone.pk])
+    done = client.post(action, {"from": "page"})
+    assert done["Location"] == detail + "#milestones"
+    milestone.refresh_from_db()
+    assert milestone.completed_on is not None
+    page = client.get(detail).content.decode()
+    assert "Milestone “Pilot” done." in page
+    assert 'name="reopen" value="1"' in page
+    assert 'Reopen<span class="visually-hidden"> Pilot</span>' in page
+
+    reopened = client.post(action, {"from": "page", "reopen": "1"})
+    assert reopened["Location"] == detail + "#milestones"
+    milestone.refresh_from_db()
+    assert milestone.completed_on is None
+
+
+def test_an_editor_goes_back_to_the_page_the_button_was_on(world, client, initiative):
+    milestone = milestone_create(by=world.editor, initiative=initiative, name="Pilot", due_date=date(2026, 3, 1))
+    client.force_login(world.editor)
+    action = reverse("initiatives:milestone_complete", args=[milestone.pk])
+    from_page = client.post(action, {"from": "page"})
+    assert from_page["Location"] == reverse("initiatives:initiative_detail", args=[initiative.pk]) + "#milestones"
+    from_edit_page = client.post(action, {"reopen": "1"})
+    assert from_edit_page["Location"] == reverse("initiatives:initiative_edit", args=[initiative.pk])
+
+
+@pytest.mark.parametrize("role", ["viewer", "other_updater", "outsider"])
+def test_those_who_do_not_report_progress_are_refused_from_the_initiative_page_too(world, client, initiative, role):
+    milestone = milestone_create(by=world.editor, initiative=initiative, name="Pilot", due_date=date(2026, 3, 1))
+    client.force_login(world.user(role))
+    action = reverse("initiatives:milestone_complete", args=[milestone.pk])
+    assert client.post(action, {"from": "page"}).status_code == 403
+    milestone.refresh_from_db()
+    assert milestone.completed_on is None

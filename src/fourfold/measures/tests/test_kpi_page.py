@@ -75,6 +75,17 @@ def test_the_chart_shows_two_years_of_months_up_to_the_chosen_one(world, csat, c
     assert option["yAxis"]["max"] >= 85
 
 
+def test_the_value_axis_is_labelled_in_the_reader_s_number_format_with_the_unit(world, csat, client):
+    client.force_login(world.viewer)
+    assert chart(client, csat)["numberFormat"] == {"decimal": ".", "thousands": ",", "grouping": 3}
+    client.post(reverse("set_language"), {"language": "de", "next": "/"})
+    option = chart(client, csat)
+    # charts.js writes each tick with these, as the tooltips are written: 1.234,5 for German readers.
+    assert option["numberFormat"] == {"decimal": ",", "thousands": ".", "grouping": 3}
+    assert option["yAxis"]["axisLabel"]["formatter"] == "{value} %"
+    assert "Actual: 40,0 %" in series_named(option, "Actual")["data"][-1]["tooltip"]["formatter"]
+
+
 def test_each_point_tells_its_status_by_colour_shape_and_words(world, csat, client):
     client.force_login(world.viewer)
     on_target, watch, off_target = series_named(chart(client, csat), "Actual")["data"][-3:]

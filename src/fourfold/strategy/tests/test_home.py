@@ -14,10 +14,17 @@ from django.utils.formats import date_format
 
 from fourfold.accounts.models import Role, ScorecardMembership
 from fourfold.accounts.services import scorecard_follow, scorecard_member_remove, scorecard_member_set
+from fourfold.conftest import make_user
 from fourfold.initiatives.services import initiative_create, milestone_create
 from fourfold.measures.services import actual_record, kpi_create, kpi_target_set, kpi_update, kpi_updaters_set
+from fourfold.strategy.models import Scorecard
 from fourfold.strategy.selectors import home_for_user
-from fourfold.strategy.services import objective_create, scorecard_update
+from fourfold.strategy.services import (
+    objective_create,
+    organisation_create,
+    organisation_member_set,
+    scorecard_update,
+)
 
 MARCH_20 = date(2026, 3, 20)
 
@@ -197,9 +204,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert reverse("accounts:login") in response["Location"]
 
 
-HOME_QUERIES = 19
-"""Session and user; the scorecards listed; the grid's KPIs, their status levels, targets, values and the KPIs
-reported on elsewhere; the owned KPIs, their status levels, latest values, targets and values around them; the
+HOME_QUERIES = 20
+"""Session and user; the scorecards listed and the organisations the user administers; the grid's KPIs, their
+status levels, targets, values and the KPIs reported on elsewhere; the owned KPIs, their status levels, latest values, targets and values around them; the
 late initiatives; the followed scorecards and their changes; the navigation's grid link and organisations; the
 KPIs reported on."""
 
@@ -244,3 +251,79 @@ def test_the_home_page_needs_the_same_queries_whatever_the_number_of_kpis(world,
     assert "KPI 9 0" in section(page, "red-kpis")
     assert "Initiative 9 0" in section(page, "late-initiatives")
     assert "Initiative 9 8" in section(page, "followed-changes")
+
+
+# Creating a scorecard from the home page ---------------------------------------------------------------------
+
+
+def organisation_card(page: str, organisation) -> str:
+    """The HTML of one organisation's card on the home page."""
+    start = page.index(f'aria-labelledby="org-{organisation.pk}"')
+    return page[start : page.index("</section>", start)]
+
+
+@pytest.mark.parametrize("role", ["org_admin", "superuser"])
+def test_those_who_may_create_scorecards_find_new_scorecard_next_to_data(world, client, role):
+    card = organisation_card(page_of(client, world.user(role)), world.organisation)
+    create = reverse("strategy:scorecard_create", args=[world.organisation.pk])
+    assert f'href="{create}"' in card
+    assert card.index("Data and computations") < card.index("New scorecard")
+
+
+@pytest.mark.parametrize("role", ["admin", "editor", "updater", "viewer"])
+def test_scorecard_roles_do_not_offer_new_scorecard_and_are_refused(world, client, role):
+    page = page_of(client, world.user(role))
+    create = reverse("strategy:scorecard_create", args=[world.organisation.pk])
+    assert "Company 2026" in organisation_card(page, world.organisation)
+    assert create not in page
+    assert "New scorecard" not in page
+    assert client.get(create).status_code == 403
+    assert client.post(create, {"name": "Rogue", "org_unit": world.scorecard.org_unit_id}).status_code == 403
+    assert not Scorecard.objects.filter(name="Rogue").exists()
+
+
+@pytest.fixture
+def new_organisation(world):
+    """A second organisation with no scorecard yet, administered by a new user who has no role elsewhere."""
+    organisation = organisation_create(by=world.superuser, name="Brightpath Tutoring", slug="brightpath")
+    founder = make_user("founder")
+    organisation_member_set(by=world.superuser, organisation=organisation, user=founder, is_admin=True)
+    return organisation, founder
+
+
+def test_an_organisation_without_scorecards_offers_its_admin_the_first_one(world, client, new_organisation):
+    organisation, founder = new_organisation
+    page = page_of(client, founder)
+    card = organisation_card(page, organisation)
+    assert "has no scorecard yet" in card
+    assert f'href="{reverse("strategy:scorecard_create", args=[organisation.pk])}"' in card
+    assert "No scorecards yet" not in page  # the empty state for someone with nothing at all
+    # Acme, where the founder has no role, is neither listed nor open to them.
+    assert world.organisation.name not in page
+    assert client.get(reverse("strategy:scorecard_create", args=[world.organisation.pk])).status_code == 403
+
+
+def test_others_see_no_empty_organisation_they_do_not_administer(world, client, new_organisation):
+    organisation, _ = new_organisation
+    page = page_of(client, world.org_admin)  # Acme's admin: Brightpath is not theirs
+    assert organisation.name not in page
+    assert reverse("strategy:scorecard_create", args=[organisation.pk]) not in page
+
+
+def test_the_organisation_admin_creates_a_top_scorecard_from_the_home_page(world, client, new_organisation):
+    organisation, founder = new_organisation
+    client.force_login(founder)
+    create = reverse("strategy:scorecard_create", args=[organisation.pk])
+    form = client.get(create).content.decode()
+    assert '<option value="" selected>None: a top scorecard</option>' in form
+    assert f'href="{reverse("strategy:home")}"' in form  # Cancel goes back home
+    unit = organisation.units.get()
+    response = client.post(
+        create, {"name": "Brightpath 2026", "status": "draft", "org_unit": unit.pk, "reporting_frequency": "monthly"}
+    )
+    created = Scorecard.objects.get(name="Brightpath 2026")
+    assert response["Location"] == reverse("strategy:scorecard_detail", args=[created.pk])
+    assert (created.organisation, created.org_unit, created.parent) == (organisation, unit, None)
+    card = organisation_card(page_of(client, founder), organisation)
+    assert "Brightpath 2026" in card
+    assert "has no scorecard yet" not in card
