@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -34,7 +33,7 @@ from fourfold.initiatives.services import (
     milestone_create,
 )
 from fourfold.strategy.models import Scorecard
-from fourfold.ui.editing import DELETE_TEMPLATE, changes_of, edit_page, submit
+from fourfold.ui.editing import changes_of, confirm_delete, edit_page, submit
 
 
 @login_required
@@ -155,29 +154,15 @@ def initiative_edit(request: HttpRequest, initiative_id: int) -> HttpResponse:
 def initiative_delete_view(request: HttpRequest, initiative_id: int) -> HttpResponse:
     """Delete an initiative and its milestones, after asking."""
     initiative = _initiative_to_edit(request, initiative_id)
-    form = forms.Form(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        user = acting_user(request)
-
-        def delete(_data: object) -> bool:
-            initiative_delete(by=user, initiative=initiative)
-            return True
-
-        if submit(form, delete):
-            messages.success(request, _("“%(name)s” deleted.") % {"name": initiative})
-            return HttpResponseRedirect(reverse("strategy:scorecard_detail", args=[initiative.scorecard_id]))
-    return render(
+    user = acting_user(request)
+    return confirm_delete(
         request,
-        DELETE_TEMPLATE,
-        {
-            "scorecard": initiative.scorecard,
-            "heading": _("Delete"),
-            "target": initiative,
-            "consequences": _("Its milestones go too; the objectives and KPIs it supports stay."),
-            "cancel_url": _initiative_url(initiative),
-            "form": form,
-        },
-        status=400 if form.errors else 200,
+        scorecard=initiative.scorecard,
+        target=initiative,
+        delete=lambda: initiative_delete(by=user, initiative=initiative),
+        consequences=_("Its milestones go too; the objectives and KPIs it supports stay."),
+        done_url=reverse("strategy:scorecard_detail", args=[initiative.scorecard_id]),
+        cancel_url=_initiative_url(initiative),
     )
 
 

@@ -52,7 +52,7 @@ from fourfold.measures.services import (
 )
 from fourfold.strategy.models import Objective
 from fourfold.strategy.selectors import visible_scorecard_ids
-from fourfold.ui.editing import DELETE_TEMPLATE, changes_of, edit_page, submit
+from fourfold.ui.editing import changes_of, confirm_delete, edit_page, submit
 from fourfold.ui.htmx import is_htmx, with_message
 
 
@@ -486,27 +486,13 @@ def kpi_edit(request: HttpRequest, kpi_id: int) -> HttpResponse:
 def kpi_delete_view(request: HttpRequest, kpi_id: int) -> HttpResponse:
     """Delete a KPI with its targets and values, after asking; refused while a formula uses it."""
     kpi = _kpi_to_edit(request, kpi_id)
-    form = forms.Form(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        user = acting_user(request)
-
-        def delete(_data: object) -> bool:
-            kpi_delete(by=user, kpi=kpi)
-            return True
-
-        if submit(form, delete):
-            messages.success(request, _("“%(name)s” deleted.") % {"name": kpi.name})
-            return HttpResponseRedirect(reverse("strategy:objective_detail", args=[kpi.objective_id]))
-    return render(
+    user = acting_user(request)
+    return confirm_delete(
         request,
-        DELETE_TEMPLATE,
-        {
-            "scorecard": kpi.scorecard,
-            "heading": _("Delete"),
-            "target": kpi,
-            "consequences": _("Its values, their history and its targets go too."),
-            "cancel_url": reverse("measures:kpi_detail", args=[kpi.pk]),
-            "form": form,
-        },
-        status=400 if form.errors else 200,
+        scorecard=kpi.scorecard,
+        target=kpi,
+        delete=lambda: kpi_delete(by=user, kpi=kpi),
+        consequences=_("Its values, their history and its targets go too."),
+        done_url=reverse("strategy:objective_detail", args=[kpi.objective_id]),
+        cancel_url=reverse("measures:kpi_detail", args=[kpi.pk]),
     )

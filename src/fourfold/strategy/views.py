@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from itertools import groupby
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -72,7 +70,7 @@ from fourfold.strategy.services import (
     scorecard_delete,
     scorecard_update,
 )
-from fourfold.ui.editing import DELETE_TEMPLATE, changes_of, edit_page, submit
+from fourfold.ui.editing import changes_of, confirm_delete, edit_page, submit
 from fourfold.ui.htmx import is_htmx, with_message
 
 
@@ -457,47 +455,13 @@ def scorecard_edit(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     )
 
 
-def _confirm_delete(
-    request: HttpRequest,
-    *,
-    scorecard: Scorecard,
-    target: object,
-    delete: Callable[[], object],
-    consequences: str,
-    done_url: str,
-    cancel_url: str,
-) -> HttpResponse:
-    """Ask before deleting (GET); delete and go on (POST), or show why the service refused."""
-    form = forms.Form(request.POST if request.method == "POST" else None)
-
-    def run(_data: object) -> bool:
-        delete()
-        return True
-
-    if request.method == "POST" and submit(form, run):
-        return _saved(request, gettext("“%(name)s” deleted.") % {"name": target}, done_url)
-    return render(
-        request,
-        DELETE_TEMPLATE,
-        {
-            "scorecard": scorecard,
-            "heading": gettext("Delete"),
-            "target": target,
-            "consequences": consequences,
-            "cancel_url": cancel_url,
-            "form": form,
-        },
-        status=400 if form.errors else 200,
-    )
-
-
 @login_required
 def scorecard_delete_view(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     """Delete a scorecard with everything on it, after asking."""
     scorecard = _scorecard_for(request, scorecard_id)
     require(request.user, Action.MANAGE_SCORECARD, scorecard)
     user = acting_user(request)
-    return _confirm_delete(
+    return confirm_delete(
         request,
         scorecard=scorecard,
         target=scorecard,
@@ -589,7 +553,7 @@ def perspective_delete_view(request: HttpRequest, perspective_id: int) -> HttpRe
     require(request.user, Action.EDIT_STRUCTURE, scorecard)
     user = acting_user(request)
     back = reverse("strategy:perspectives", args=[scorecard.pk])
-    return _confirm_delete(
+    return confirm_delete(
         request,
         scorecard=scorecard,
         target=perspective,
@@ -655,7 +619,7 @@ def objective_delete_view(request: HttpRequest, objective_id: int) -> HttpRespon
     objective = _objective_for(request, objective_id)
     scorecard = objective.perspective.scorecard
     user = acting_user(request)
-    return _confirm_delete(
+    return confirm_delete(
         request,
         scorecard=scorecard,
         target=objective,
@@ -708,7 +672,7 @@ def objective_link_delete_view(request: HttpRequest, link_id: int) -> HttpRespon
     require(request.user, Action.EDIT_STRUCTURE, scorecard)
     user = acting_user(request)
     back = reverse("strategy:objective_detail", args=[link.cause_id])
-    return _confirm_delete(
+    return confirm_delete(
         request,
         scorecard=scorecard,
         target=link,

@@ -11,10 +11,12 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BoundField
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django_stubs_ext import StrOrPromise
 
 from fourfold.forms import show_validation_error
@@ -85,4 +87,42 @@ def edit_page(
         template,
         {"form": form, "heading": heading, "cancel_url": cancel_url, **context},
         status=status,
+    )
+
+
+def confirm_delete(
+    request: HttpRequest,
+    *,
+    scorecard: object,
+    target: object,
+    delete: Callable[[], object],
+    consequences: str,
+    done_url: str,
+    cancel_url: str,
+) -> HttpResponse:
+    """Ask before deleting (GET); delete and go on to ``done_url`` (POST), or show why the service refused.
+
+    ``consequences`` says what goes with ``target``, so nobody deletes a scorecard's history by surprise.
+    """
+    form = forms.Form(request.POST if request.method == "POST" else None)
+
+    def run(_data: object) -> bool:
+        delete()
+        return True
+
+    if request.method == "POST" and submit(form, run):
+        messages.success(request, gettext("“%(name)s” deleted.") % {"name": target})
+        return HttpResponseRedirect(done_url)
+    return render(
+        request,
+        DELETE_TEMPLATE,
+        {
+            "scorecard": scorecard,
+            "heading": gettext("Delete"),
+            "target": target,
+            "consequences": consequences,
+            "cancel_url": cancel_url,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
     )
