@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -22,7 +21,6 @@ from fourfold.accounts.models import Role
 from fourfold.accounts.permissions import Action, can, require, scorecards_with_role
 from fourfold.audit.selectors import history_for_object
 from fourfold.engine.periods import Frequency, Period, PeriodKeyError
-from fourfold.forms import show_validation_error
 from fourfold.http import acting_user
 from fourfold.initiatives.selectors import initiatives_supporting
 from fourfold.measures.charts import chart_periods, kpi_chart_option
@@ -191,14 +189,9 @@ def _submit(
     success: str,
 ) -> HttpResponse:
     """Validate, call the service, and show its errors next to the fields (status 400) or redirect."""
-    if form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ValidationError as error:
-            show_validation_error(form, error)
-        else:
-            messages.success(request, success)
-            return HttpResponseRedirect(reverse("measures:kpi_detail", args=[kpi.pk]))
+    if submit(form, save) is not None:
+        messages.success(request, success)
+        return HttpResponseRedirect(reverse("measures:kpi_detail", args=[kpi.pk]))
     return _render_kpi(request, kpi, bound_form=form, status=400)
 
 
@@ -258,15 +251,11 @@ def kpi_target_preview(request: HttpRequest, kpi_id: int) -> HttpResponse:
     require(request.user, Action.SET_TARGETS, kpi)
     form = TargetForm(request.POST)
     rescored = None
-    if form.is_valid():
-        try:
-            proposed = kpi_target_prepare(kpi=kpi, **form.cleaned_data)
-        except ValidationError as error:
-            show_validation_error(form, error)
-        else:
-            rescored = kpi_rescoring(
-                kpi, proposed, _rescoring_periods(kpi, _value_periods(kpi)), today=timezone.localdate()
-            )
+    proposed = submit(form, lambda data: kpi_target_prepare(kpi=kpi, **data))
+    if proposed is not None:
+        rescored = kpi_rescoring(
+            kpi, proposed, _rescoring_periods(kpi, _value_periods(kpi)), today=timezone.localdate()
+        )
     status = 400 if form.errors else 200
     if not is_htmx(request):
         return _render_kpi(request, kpi, bound_form=form, rescored=rescored, status=status)
@@ -298,13 +287,8 @@ def kpi_comment_add_view(request: HttpRequest, kpi_id: int) -> HttpResponse:
     kpi = _kpi_for(request, kpi_id)
     user = acting_user(request)
     form = KpiCommentForm(request.POST, periods=_value_periods(kpi))
-    if form.is_valid():
-        try:
-            kpi_comment_add(by=user, kpi=kpi, **form.cleaned_data)
-        except ValidationError as error:
-            show_validation_error(form, error)
-        else:
-            return _comments_answer(request, kpi, _("Comment added."))
+    if submit(form, lambda data: kpi_comment_add(by=user, kpi=kpi, **data)) is not None:
+        return _comments_answer(request, kpi, _("Comment added."))
     return _comments_answer(request, kpi, _("The comment was not added: see the form."), form)
 
 
