@@ -415,6 +415,11 @@ class _Compiler:
         return self._tables
 
     @property
+    def grid(self) -> PeriodGrid:
+        """The periods the KPIs are computed in."""
+        return self._grid
+
+    @property
     def definitions(self) -> Definitions:
         """The definitions being compiled."""
         return self._definitions
@@ -456,7 +461,7 @@ class _Compiler:
 
     # -- Rows ---------------------------------------------------------------------------------------------
 
-    def _rows(
+    def rows(
         self,
         key: str,
         field: str,
@@ -547,7 +552,7 @@ class _Compiler:
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise self.problem(key, field, f"{table_name} has no column '{column}'{hint}")
 
-    def _require_type(self, key: str, field: str, rows: ir.Table, column: str, expected: str) -> None:
+    def require_type(self, key: str, field: str, rows: ir.Table, column: str, expected: str) -> None:
         """Refuse a column whose type cannot serve, before Ibis fails on it with a message about Ibis."""
         dtype = rows[column].type()
         fits = {"a date": dtype.is_date(), "a date or time": dtype.is_temporal(), "a number": dtype.is_numeric()}
@@ -556,9 +561,9 @@ class _Compiler:
 
     def _require_dates(self, key: str, field: str, rows: ir.Table) -> None:
         """Activity spans are compared with the days of a period, so they are dates."""
-        self._require_type(key, f"{field}.from", rows, "starts", "a date")
+        self.require_type(key, f"{field}.from", rows, "starts", "a date")
         if "until" in rows.columns:
-            self._require_type(key, f"{field}.until", rows, "until", "a date")
+            self.require_type(key, f"{field}.until", rows, "until", "a date")
 
     def condition(self, key: str, field: str, rows: ir.Table, condition: Condition) -> ir.BooleanValue:
         column = rows[_flat_name(condition.column)]
@@ -629,7 +634,7 @@ class _Compiler:
             columns = {"starts": (active.starts, f"{field}.active.from")}
             if active.until is not None:
                 columns["until"] = (active.until, f"{field}.active.until")
-            rows = self._rows(key, field, measure.table, measure.where, split, columns, values)
+            rows = self.rows(key, field, measure.table, measure.where, split, columns, values)
             self._require_dates(key, f"{field}.active", rows)
             rows = self._still_active(rows, self.needed_from([key]))
             spine = self._spine(rows)
@@ -648,14 +653,14 @@ class _Compiler:
         entity: str | None = None,
         needed_from: int | None = None,
     ) -> ir.Table:
-        """The rows of a flow with their ``period``, ``segment`` and ``values`` (see :meth:`_rows`), and the
+        """The rows of a flow with their ``period``, ``segment`` and ``values`` (see :meth:`rows`), and the
         ``entity`` column when one is named; only those of the periods from ``needed_from`` on, if given."""
         assert rows_of.time is not None  # a flow is placed in periods by its time
         columns = {"time": (rows_of.time, f"{field}.time")}
         if entity is not None:
             columns["entity"] = (entity, f"{field}.value")
-        rows = self._rows(key, field, rows_of.table, rows_of.where, split, columns, values)
-        self._require_type(key, f"{field}.time", rows, "time", "a date or time")
+        rows = self.rows(key, field, rows_of.table, rows_of.where, split, columns, values)
+        self.require_type(key, f"{field}.time", rows, "time", "a date or time")
         # A row without its date belongs to no period (a lead not converted has no conversion month).
         rows = rows.filter(rows["time"].notnull()).mutate(period=self._grid.number(rows["time"]))
         return rows if needed_from is None else rows.filter(rows["period"] >= needed_from)
@@ -778,7 +783,7 @@ class _Compiler:
             columns["until"] = (population.until, "population.until")
         if population.amount is not None:
             columns["amount"] = (population.amount, "population.amount")
-        rows = self._rows(key, "population", population.table, population.where, split, columns)
+        rows = self.rows(key, "population", population.table, population.where, split, columns)
         self._require_dates(key, "population", rows)
         rows = self._still_active(rows.filter(rows["starts"].notnull()), self.needed_from([key]))
         if population.amount is not None:
@@ -922,9 +927,9 @@ class _Compiler:
         columns = {"time": (responses.time, "responses.time"), "score": (kpi.score, "score")}
         if kpi.scale_max is not None:
             columns["scale_max"] = (kpi.scale_max, "scale_max")
-        rows = self._rows(key, "responses", responses.table, responses.where, split, columns)
-        self._require_type(key, "responses.time", rows, "time", "a date or time")
-        self._require_type(key, "score", rows, "score", "a number")
+        rows = self.rows(key, "responses", responses.table, responses.where, split, columns)
+        self.require_type(key, "responses.time", rows, "time", "a date or time")
+        self.require_type(key, "score", rows, "score", "a number")
         answered = rows["score"].notnull() & rows["time"].notnull()
         rows = rows.filter(answered).mutate(period=self._grid.number(rows["time"]))
         needed_from = self.needed_from([key])
@@ -1100,10 +1105,14 @@ class _FlowPlan:
                 entities.setdefault(self._base(member), entity)
         for member in members:
             entity = entities.get(self._base(member))
-            if entity is not None and self._joins_entity(member, entity):
+            through = self._time_through(member)
+            if through is not None:
+                signature = json.dumps(["through", self._base(member), through])
+            elif entity is not None and self._joins_entity(member, entity):
                 signature = json.dumps(["entity", self._base(member), entity])
             elif member.measure.at_least is None:
-                signature = json.dumps([_signature(member.measure, member.split), compiler.needed_from([member.key])])
+                needed_from = compiler.needed_from([member.key])
+                signature = json.dumps(["rows", _signature(member.measure, member.split), needed_from])
             else:
                 continue  # values counted per value first, on their own (see _aggregate of the compiler)
             self._members.setdefault(signature, []).append(member)
@@ -1117,14 +1126,17 @@ class _FlowPlan:
         """The measure's ``period``, ``segment``, ``value`` and ``n``, from its group's aggregation."""
         signature, member = self._group_of[key, field]
         members = self._members[signature]
-        is_entity = signature.startswith('["entity"')
+        kind, _, detail = json.loads(signature)
+        is_entity = kind in {"entity", "through"}
         variant = member.split_path if is_entity else None
         if (signature, variant) not in self._grouped:
-            self._grouped[signature, variant] = (
-                self._by_entity(members, json.loads(signature)[2], variant)
-                if is_entity
-                else self._aggregate(members, member.split)
-            )
+            if kind == "entity":
+                grouped = self._by_entity(members, detail, variant)
+            elif kind == "through":
+                grouped = self._through_entity(members, detail, variant)
+            else:
+                grouped = self._aggregate(members, member.split)
+            self._grouped[signature, variant] = grouped
         grouped = self._grouped[signature, variant]
         if not is_entity:
             slot = _slot(member.measure, members)
@@ -1195,27 +1207,28 @@ class _FlowPlan:
         relation = entity.removesuffix("_id")
         return all(path.rpartition(".")[0] == relation for path in member.referred)
 
+    def _time_through(self, member: _Member) -> str | None:
+        """The key column through which a flow gets its time from the entity it refers to (an order placed in
+        the period of its customer's signup), when the member's aggregate survives being done per entity."""
+        measure = member.measure
+        relation, _, _ = (measure.time or "").rpartition(".")
+        entity = f"{relation}_id"
+        table = self._compiler.tables.get(measure.table)
+        if not relation or table is None or entity not in table.columns or f"{relation}s" not in self._compiler.tables:
+            return None
+        if measure.at_least is not None or not self._joins_entity(member, entity):
+            return None
+        return entity
+
     def _by_entity(self, members: list[_Member], entity: str, variant: str | None) -> ir.Table:
         """Aggregate per period and entity first, then per period and segment (see the class); ``variant``
         is the split path of the members this second step is for."""
         compiler, first = self._compiler, members[0]
-        valued: dict[str, tuple[str, str, str]] = {}
-        partials: dict[str, tuple[str, str]] = {}
-        for member in members:
-            measure = member.measure
-            if measure.value is None or measure.aggregate == "count_distinct":
-                continue
-            slot = _slot(measure, members)
-            valued[slot] = (member.key, measure.value, f"{member.field}.value")
-            kind = measure.aggregate if measure.aggregate in {"min", "max"} else "sum"
-            partials[f"{slot}_{kind}"], partials[f"{slot}_count"] = (slot, kind), (slot, "count")
-        own = first.measure.model_copy(
-            update={"where": [condition for condition in first.measure.where if "." not in condition.column]}
-        )
+        valued, partials = _partials(members)
         rows = compiler.flow_rows(
             first.key,
             first.field,
-            own,
+            _own_conditions(first.measure),
             first.own_split,
             valued,
             entity=entity,
@@ -1224,16 +1237,58 @@ class _FlowPlan:
         steps = rows.group_by("period", "segment", "entity").aggregate(
             rows=rows.count(), **{name: getattr(rows[slot], kind)() for name, (slot, kind) in partials.items()}
         )
-        referred = sorted(set().union(*(member.referred for member in members)))
-        if referred:
-            target_name = f"{entity.removesuffix('_id')}s"
-            target = compiler.tables[target_name]
-            for path in referred:
-                compiler.require_column(first.key, "where", target_name, target, path.rpartition(".")[2])
-            side = target.select(
-                __entity__=target["id"], **{_flat_name(path): target[path.rpartition(".")[2]] for path in referred}
-            )
-            steps = steps.left_join(side, steps["entity"] == side["__entity__"])
+        steps = self._with_entity_columns(steps, members, entity, set())
+        return self._second_steps(steps, members, variant)
+
+    def _through_entity(self, members: list[_Member], entity: str, variant: str | None) -> ir.Table:
+        """Like :meth:`_by_entity`, for flows whose time is a column of the entity: every row of an entity
+        falls in the same period, so the first step is per entity alone, and the entity's columns, time
+        included, are joined to one row per entity (a million customers) rather than to every row (ten
+        million orders)."""
+        compiler, first = self._compiler, members[0]
+        valued, partials = _partials(members)
+        time_path = first.measure.time
+        assert time_path is not None  # a flow's time (see _time_through)
+        field = f"{first.field}.time"
+        rows = compiler.rows(
+            first.key,
+            first.field,
+            first.measure.table,
+            _own_conditions(first.measure).where,
+            first.own_split,
+            {"entity": (entity, field)},
+            valued,
+        )
+        steps = rows.group_by("segment", "entity").aggregate(
+            rows=rows.count(), **{name: getattr(rows[slot], kind)() for name, (slot, kind) in partials.items()}
+        )
+        steps = self._with_entity_columns(steps, members, entity, {time_path})
+        steps = steps.mutate(time=steps[_flat_name(time_path)])
+        compiler.require_type(first.key, field, steps, "time", "a date or time")
+        steps = steps.filter(steps["time"].notnull())
+        steps = steps.mutate(period=compiler.grid.number(steps["time"]))
+        needed_from = compiler.needed_from(member.key for member in members)
+        if needed_from is not None:
+            steps = steps.filter(steps["period"] >= needed_from)
+        return self._second_steps(steps, members, variant)
+
+    def _with_entity_columns(self, steps: ir.Table, members: list[_Member], entity: str, also: set[str]) -> ir.Table:
+        """The per-entity steps with the entity's columns that the members refer to (and ``also``) joined."""
+        compiler, first = self._compiler, members[0]
+        referred = sorted(set().union(*(member.referred for member in members)) | also)
+        if not referred:
+            return steps
+        target_name = f"{entity.removesuffix('_id')}s"
+        target = compiler.tables[target_name]
+        for path in referred:
+            compiler.require_column(first.key, "where", target_name, target, path.rpartition(".")[2])
+        side = target.select(
+            __entity__=target["id"], **{_flat_name(path): target[path.rpartition(".")[2]] for path in referred}
+        )
+        return steps.left_join(side, steps["entity"] == side["__entity__"])
+
+    def _second_steps(self, steps: ir.Table, members: list[_Member], variant: str | None) -> ir.Table:
+        """The members split by ``variant`` aggregated from the per-entity steps per period and segment."""
         if variant is not None and "." in variant:
             steps = steps.mutate(segment=steps[_flat_name(variant)].cast("string"))
         aggregates: dict[str, ir.Value] = {}
@@ -1274,6 +1329,31 @@ class _FlowPlan:
             found[f"{name}_value"] = value.cast("float64")
             found[f"{name}_n"] = count.fill_null(0)
         return found
+
+
+def _partials(
+    members: list[_Member],
+) -> tuple[dict[str, tuple[str, str, str]], dict[str, tuple[str, str]]]:
+    """What a per-entity first step computes: the values it reads (see :meth:`_Compiler.rows`) and, by the name of
+    its column, each partial aggregate as (slot, method) — a sum (or minimum, maximum) and a count per value."""
+    valued: dict[str, tuple[str, str, str]] = {}
+    partials: dict[str, tuple[str, str]] = {}
+    for member in members:
+        measure = member.measure
+        if measure.value is None or measure.aggregate == "count_distinct":
+            continue
+        slot = _slot(measure, members)
+        valued[slot] = (member.key, measure.value, f"{member.field}.value")
+        kind = measure.aggregate if measure.aggregate in {"min", "max"} else "sum"
+        partials[f"{slot}_{kind}"], partials[f"{slot}_count"] = (slot, kind), (slot, "count")
+    return valued, partials
+
+
+def _own_conditions(measure: Measure) -> Measure:
+    """The measure with only its conditions on its table's own columns, those of the first step."""
+    return measure.model_copy(
+        update={"where": [condition for condition in measure.where if "." not in condition.column]}
+    )
 
 
 _TWO_STEP_AGGREGATES = frozenset({"sum", "count", "avg", "min", "max"})

@@ -588,6 +588,71 @@ def test_a_column_of_a_referred_table_can_be_filtered_on_and_give_the_period():
     assert values(result) == {(D(2023, 5, 1), None): 2}
 
 
+COHORT_ORDERS = {
+    "customers": {
+        "id": ["c1", "c2", "c3", "c4"],
+        "signup": [D(2024, 1, 5), D(2024, 1, 20), D(2024, 2, 1), None],
+        "segment": ["a", "b", "a", "a"],
+    },
+    "orders": {
+        # c4 has no signup date, c9 is no known customer and the last order has none: none is in a cohort.
+        "customer_id": ["c1", "c1", "c2", "c3", "c3", "c4", "c9", None],
+        "day": [D(2024, 1, 5), D(2024, 3, 1), D(2024, 2, 2), D(2024, 2, 1), D(2024, 6, 1)] + [D(2024, 1, 1)] * 3,
+        "amount": [10.0, 30.0, 5.0, 1.0, 2.0, 100.0, 100.0, 100.0],
+        "channel": ["web", "shop", "web", "web", "web", "web", "web", "web"],
+    },
+}
+
+
+def cohort_of(aggregate, **more):
+    """Orders in the period of their customer's signup, whatever their own date."""
+    return {"table": "orders", "time": "customer.signup", "aggregate": aggregate, **more}
+
+
+COHORT_KPIS = definitions(
+    kpi("revenue", "simple", measure=cohort_of("sum", value="amount"), segments=["segment", "channel"]),
+    kpi("orders", "simple", measure=cohort_of("count"), segments=["segment", "channel"]),
+    kpi("average", "simple", measure=cohort_of("avg", value="amount")),
+    kpi("largest", "simple", measure=cohort_of("max", value="amount")),
+    kpi("buyers", "simple", measure=cohort_of("count_distinct", value="customer_id")),
+    kpi(
+        "web_revenue_of_a",
+        "simple",
+        measure=cohort_of(
+            "sum",
+            value="amount",
+            where=[{"column": "channel", "equals": "web"}, {"column": "customer.segment", "equals": "a"}],
+        ),
+    ),
+)
+
+
+def test_a_period_from_the_customer_puts_every_order_in_the_customer_s_cohort():
+    """The compiler aggregates such orders per customer before it looks the customer up; every order must
+    still count once, in the cohort's period, with the conditions and splits of its own and its customer's."""
+    tables = on_duckdb(**COHORT_ORDERS)
+    result = compute(COHORT_KPIS, tables)
+    jan, feb = D(2024, 1, 1), D(2024, 2, 1)
+    assert {key: values(result, key) for key in COHORT_KPIS} == {
+        "revenue": {(jan, None): 45.0, (feb, None): 3.0},
+        "orders": {(jan, None): 3.0, (feb, None): 2.0},
+        "average": {(jan, None): 15.0, (feb, None): 1.5},
+        "largest": {(jan, None): 30.0, (feb, None): 2.0},
+        "buyers": {(jan, None): 2.0, (feb, None): 1.0},
+        "web_revenue_of_a": {(jan, None): 10.0, (feb, None): 3.0},
+    }
+    assert {(row["kpi"], row["period_start"]): row["n"] for row in result.to_pylist() if row["kpi"] == "revenue"} == {
+        ("revenue", jan): 3,
+        ("revenue", feb): 2,
+    }
+    by_segment = compute(COHORT_KPIS, tables, by="segment", keys=["revenue", "orders"])
+    assert values(by_segment, "revenue") == {(jan, "a"): 40.0, (jan, "b"): 5.0, (feb, "a"): 3.0}
+    assert values(by_segment, "orders") == {(jan, "a"): 2.0, (jan, "b"): 1.0, (feb, "a"): 2.0}
+    by_channel = compute(COHORT_KPIS, tables, by="channel", keys=["revenue"])
+    assert values(by_channel) == {(jan, "web"): 15.0, (jan, "shop"): 30.0, (feb, "web"): 3.0}
+    assert values(compute(COHORT_KPIS, tables, start=feb, keys=["revenue"])) == {(feb, None): 3.0}
+
+
 def test_derived_kpis_split_like_their_inputs():
     tables = on_duckdb(
         customers={"id": ["c1", "c2"], "segment": ["a", "b"]},
