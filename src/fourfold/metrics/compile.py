@@ -1211,10 +1211,13 @@ class _FlowPlan:
         """The key column through which a flow gets its time from the entity it refers to (an order placed in
         the period of its customer's signup), when the member's aggregate survives being done per entity."""
         measure = member.measure
-        relation, _, _ = (measure.time or "").rpartition(".")
+        relation, _, column = (measure.time or "").rpartition(".")
         entity = f"{relation}_id"
-        table = self._compiler.tables.get(measure.table)
-        if not relation or table is None or entity not in table.columns or f"{relation}s" not in self._compiler.tables:
+        table, referred = self._compiler.tables.get(measure.table), self._compiler.tables.get(f"{relation}s")
+        # Anything missing is left to the row-by-row path, whose messages name the definition's time field.
+        if not relation or table is None or referred is None or entity not in table.columns:
+            return None
+        if column not in referred.columns:
             return None
         if measure.at_least is not None or not self._joins_entity(member, entity):
             return None
@@ -1234,9 +1237,7 @@ class _FlowPlan:
             entity=entity,
             needed_from=compiler.needed_from(member.key for member in members),
         )
-        steps = rows.group_by("period", "segment", "entity").aggregate(
-            rows=rows.count(), **{name: getattr(rows[slot], kind)() for name, (slot, kind) in partials.items()}
-        )
+        steps = _first_step(rows, partials, "period", "segment", "entity")
         steps = self._with_entity_columns(steps, members, entity, set())
         return self._second_steps(steps, members, variant)
 
@@ -1259,9 +1260,7 @@ class _FlowPlan:
             {"entity": (entity, field)},
             valued,
         )
-        steps = rows.group_by("segment", "entity").aggregate(
-            rows=rows.count(), **{name: getattr(rows[slot], kind)() for name, (slot, kind) in partials.items()}
-        )
+        steps = _first_step(rows, partials, "segment", "entity")
         steps = self._with_entity_columns(steps, members, entity, {time_path})
         steps = steps.mutate(time=steps[_flat_name(time_path)])
         compiler.require_type(first.key, field, steps, "time", "a date or time")
@@ -1347,6 +1346,13 @@ def _partials(
         kind = measure.aggregate if measure.aggregate in {"min", "max"} else "sum"
         partials[f"{slot}_{kind}"], partials[f"{slot}_count"] = (slot, kind), (slot, "count")
     return valued, partials
+
+
+def _first_step(rows: ir.Table, partials: Mapping[str, tuple[str, str]], *keys: str) -> ir.Table:
+    """The per-entity first step: the rows and the partial aggregates (see :func:`_partials`) per ``keys``."""
+    return rows.group_by(*keys).aggregate(
+        rows=rows.count(), **{name: getattr(rows[slot], kind)() for name, (slot, kind) in partials.items()}
+    )
 
 
 def _own_conditions(measure: Measure) -> Measure:

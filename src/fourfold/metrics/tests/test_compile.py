@@ -653,6 +653,12 @@ def test_a_period_from_the_customer_puts_every_order_in_the_customer_s_cohort():
     assert values(compute(COHORT_KPIS, tables, start=feb, keys=["revenue"])) == {(feb, None): 3.0}
 
 
+def test_a_period_from_a_column_the_customer_lacks_names_the_time_field():
+    spec = definitions(kpi("revenue", "simple", measure=cohort_of("sum", value="amount", time="customer.signed")))
+    with pytest.raises(DefinitionError, match=r"field 'measure.time': customers has no column 'signed'; did you"):
+        compute(spec, on_duckdb(**COHORT_ORDERS))
+
+
 def test_derived_kpis_split_like_their_inputs():
     tables = on_duckdb(
         customers={"id": ["c1", "c2"], "segment": ["a", "b"]},
