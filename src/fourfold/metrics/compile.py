@@ -1069,6 +1069,8 @@ class _FlowPlan:
     period (and segment); the customer's columns (segment, loyalty) are joined to the first step's rows, far
     fewer than the table's, and filters and splits by them are applied in the second step
     (:meth:`_by_entity`). Sums, counts, minima and maxima of the same rows come out of the same first step.
+    A flow whose period is a column of the entity (orders in the period of their customer's signup) is
+    aggregated per entity alone before the entity's columns are joined (:meth:`_through_entity`).
     """
 
     def __init__(self, compiler: _Compiler, definitions: Definitions, keys: Collection[str]) -> None:
